@@ -1,0 +1,22 @@
+"""Root URL configuration: configuration only, the patterns live in ``screening.urls``."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from screening import urls as screening_urls
+from screening.views import core
+
+urlpatterns = [
+    path("", core.home, name="home"),
+    path("healthz", core.healthz, name="healthz"),
+    path("accounts/", include(screening_urls.accounts)),
+    path("desk/", include(screening_urls.desk_urls)),
+    path("review/", include(screening_urls.review_urls)),
+    path("manage/", include(screening_urls.manage_urls)),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "screening.views.core.bad_request"
+handler403 = "screening.views.core.permission_denied"
+handler404 = "screening.views.core.page_not_found"
+handler500 = "screening.views.core.server_error"

@@ -1,0 +1,336 @@
+"""The stored record: staff, clinic settings, patients, intakes, screening snapshots, audit.
+
+Writes go through ``screening.services``; nothing here changes state on its own except the
+append-only guard of ``AuditEvent``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from screening.permissions import Role
+
+
+class User(AbstractUser):
+    """A staff account. Patients never have one."""
+
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, blank=True)
+    profession = models.CharField(
+        _("profession"), max_length=100, blank=True, help_text=_("Printed on the consent form.")
+    )
+    registration_number = models.CharField(
+        _("registration / dry-needling credential"), max_length=100, blank=True
+    )
+
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class ClinicSettings(models.Model):
+    """The clinic's details and its clinic-level thresholds (the reference's APP DEFAULTs).
+
+    One row (pk=1). Every stored screening result copies the thresholds it used, so changing a
+    value here never changes how a past result reads.
+    """
+
+    class PaperSize(models.TextChoices):
+        A4 = "A4", "A4"
+        LETTER = "letter", "US Letter"
+
+    class NodeLevel(models.TextChoices):
+        ABSOLUTE = "absolute", _("Absolute (do not needle the at-risk area)")
+        RELATIVE = "relative", _("Relative (precaution)")
+
+    name = models.CharField(_("clinic name"), max_length=200, default="Your clinic")
+    address = models.TextField(_("address"), blank=True)
+    phone = models.CharField(_("clinic phone"), max_length=50, blank=True)
+    emergency_number = models.CharField(_("emergency number"), max_length=20, default="999")
+    registration_details = models.TextField(
+        _("registration numbers"), blank=True, help_text=_("Printed on documents.")
+    )
+    paper_size = models.CharField(max_length=10, choices=PaperSize.choices, default="A4")
+    link_lifetime_days = models.PositiveSmallIntegerField(
+        _("invitation link lifetime (days)"),
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+    )
+
+    age_of_majority = models.PositiveSmallIntegerField(
+        default=18, validators=[MinValueValidator(14), MaxValueValidator(21)]
+    )
+    max_hours_since_meal = models.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        default=Decimal("4"),
+        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("24"))],
+    )
+    alcohol_lookback_hours = models.PositiveSmallIntegerField(
+        default=12, validators=[MinValueValidator(1), MaxValueValidator(72)]
+    )
+    inr_ceiling = models.DecimalField(
+        max_digits=3,
+        decimal_places=1,
+        default=Decimal("3.0"),
+        validators=[MinValueValidator(Decimal("1.5")), MaxValueValidator(Decimal("5.0"))],
+    )
+    inr_max_age_days = models.PositiveSmallIntegerField(
+        default=7, validators=[MinValueValidator(1), MaxValueValidator(60)]
+    )
+    min_platelets = models.PositiveSmallIntegerField(
+        default=50, validators=[MinValueValidator(10), MaxValueValidator(150)]
+    )
+    major_bleed_days = models.PositiveSmallIntegerField(
+        default=14, validators=[MinValueValidator(1), MaxValueValidator(90)]
+    )
+    joint_surgery_months = models.PositiveSmallIntegerField(
+        default=12, validators=[MinValueValidator(1), MaxValueValidator(36)]
+    )
+    surgery_weeks = models.PositiveSmallIntegerField(
+        default=12, validators=[MinValueValidator(1), MaxValueValidator(52)]
+    )
+    radiotherapy_months = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(24)]
+    )
+    min_bmi = models.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        default=Decimal("18.5"),
+        validators=[MinValueValidator(Decimal("14")), MaxValueValidator(Decimal("25"))],
+    )
+    seizure_free_months = models.PositiveSmallIntegerField(
+        default=12, validators=[MinValueValidator(1), MaxValueValidator(60)]
+    )
+    first_trimester_weeks = models.PositiveSmallIntegerField(
+        default=14, validators=[MinValueValidator(12), MaxValueValidator(16)]
+    )
+    node_at_risk_level = models.CharField(
+        max_length=10, choices=NodeLevel.choices, default=NodeLevel.ABSOLUTE
+    )
+    accept_representative_consent = models.BooleanField(default=False)
+
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    THRESHOLD_FIELDS = (
+        "age_of_majority",
+        "max_hours_since_meal",
+        "alcohol_lookback_hours",
+        "inr_ceiling",
+        "inr_max_age_days",
+        "min_platelets",
+        "major_bleed_days",
+        "joint_surgery_months",
+        "surgery_weeks",
+        "radiotherapy_months",
+        "min_bmi",
+        "seizure_free_months",
+        "first_trimester_weeks",
+        "node_at_risk_level",
+        "accept_representative_consent",
+    )
+
+    class Meta:
+        verbose_name = _("clinic settings")
+        verbose_name_plural = _("clinic settings")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def load(cls) -> ClinicSettings:
+        """The one settings row, created with the reference's defaults on first use."""
+        obj, _created = cls.objects.get_or_create(pk=1)
+        return obj
+
+    def threshold_values(self) -> dict:
+        """Thresholds as plain JSON-friendly values (Decimals become floats)."""
+        values = {}
+        for name in self.THRESHOLD_FIELDS:
+            value = getattr(self, name)
+            values[name] = float(value) if isinstance(value, Decimal) else value
+        return values
+
+
+class Patient(models.Model):
+    """A person who attends the clinic. Matched on name and date of birth when they return."""
+
+    full_name = models.CharField(_("full name"), max_length=200)
+    name_key = models.CharField(max_length=200, editable=False)
+    date_of_birth = models.DateField(_("date of birth"))
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["name_key", "date_of_birth"])]
+
+    def __str__(self) -> str:
+        return f"Patient #{self.pk}"
+
+    @staticmethod
+    def make_name_key(name: str) -> str:
+        return " ".join(name.split()).casefold()
+
+    def age_on(self, day) -> int:
+        dob = self.date_of_birth
+        return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+
+
+class Intake(models.Model):
+    """One questionnaire for one appointment, from creation to signed consent."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("In progress")
+        SUBMITTED = "submitted", _("Submitted")
+        REVIEWED = "reviewed", _("Reviewed")
+        SIGNED = "signed", _("Signed")
+        CANCELLED = "cancelled", _("Cancelled")
+        EXPIRED = "expired", _("Expired")
+
+    class Decision(models.TextChoices):
+        CLEARED = "cleared", _("Cleared")
+        CLEARED_WITH_MODIFICATIONS = "cleared_with_modifications", _("Cleared with modifications")
+        NOT_TODAY = "not_today", _("Not today")
+        REFER = "refer", _("Refer")
+
+    class Outcome(models.TextChoices):
+        CLEAR = "clear", _("Clear")
+        PRECAUTION = "precaution", _("Precaution")
+        CONTRAINDICATED = "contraindicated", _("Contraindicated")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="intakes")
+    appointment_at = models.DateTimeField(_("appointment"))
+    practitioner = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    decision = models.CharField(max_length=30, choices=Decision.choices, blank=True)
+
+    # The patient's answers in the engine's shape: {item_id: {"answer": ..., follow_up: ...}}.
+    answers = models.JSONField(default=dict, blank=True)
+    # Follow-ups that only staff set (capacity check, interpreter booked): kept apart so that a
+    # patient's save can never overwrite them.
+    clinician_answers = models.JSONField(default=dict, blank=True)
+    completed_steps = models.JSONField(default=list, blank=True)
+    questionnaire_version = models.CharField(max_length=40, blank=True)
+    plan_techniques = models.JSONField(default=list, blank=True)
+    plan_regions = models.JSONField(default=list, blank=True)
+
+    # Denormalised from the latest screening so that the queue needs no join.
+    latest_outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    latest_flag_count = models.PositiveSmallIntegerField(default=0)
+
+    completed_by = models.CharField(max_length=20, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["appointment_at"]),
+            models.Index(fields=["status", "appointment_at"]),
+            models.Index(fields=["practitioner", "appointment_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Intake #{self.pk}"
+
+
+class IntakeLink(models.Model):
+    """An invitation link. Only the SHA-256 of the token is stored."""
+
+    intake = models.ForeignKey(Intake, on_delete=models.CASCADE, related_name="links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    first_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    failed_identity_checks = models.PositiveSmallIntegerField(default=0)
+    locked_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"Link #{self.pk} for intake #{self.intake_id}"
+
+
+class ScreeningResult(models.Model):
+    """A snapshot of one run of the engine: everything needed to explain it later."""
+
+    class Trigger(models.TextChoices):
+        SUBMIT = "submit", _("Patient submitted")
+        PLAN = "plan", _("Plan changed")
+        CLINICIAN = "clinician", _("Clinician check recorded")
+
+    intake = models.ForeignKey(Intake, on_delete=models.CASCADE, related_name="screenings")
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    trigger = models.CharField(max_length=20, choices=Trigger.choices)
+    outcome = models.CharField(max_length=20, choices=Intake.Outcome.choices)
+    findings = models.JSONField(default=list)
+    answers = models.JSONField(default=dict)
+    plan = models.JSONField(null=True, blank=True)
+    thresholds = models.JSONField(default=dict)
+    ruleset_version = models.CharField(max_length=40)
+    questionnaire_version = models.CharField(max_length=40)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Screening #{self.pk} ({self.outcome})"
+
+
+class AuditQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("audit events are append-only")
+
+    def delete(self):
+        raise PermissionError("audit events are append-only")
+
+
+class AuditEvent(models.Model):
+    """Append-only record of who did what to which intake. Never holds answer values."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True)
+    actor_label = models.CharField(max_length=150, blank=True)
+    actor_role = models.CharField(max_length=20, blank=True)
+    action = models.CharField(max_length=60)
+    intake = models.ForeignKey(Intake, on_delete=models.PROTECT, null=True, blank=True)
+    object_type = models.CharField(max_length=40, blank=True)
+    object_id = models.CharField(max_length=40, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["intake", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("audit events are append-only")

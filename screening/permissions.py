@@ -1,0 +1,161 @@
+"""Who may do what: the roles, the one role -> permission table, and the one intake loader.
+
+Views ask for a permission (``require_perm``), never for a role name; templates receive the
+user's permissions (``perms_for``). Reaching an intake goes through ``access_intake_for_staff``
+or ``access_intake_for_patient``, which answer 404 alike for "missing" and "not yours".
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    FRONT_DESK = "front_desk", _("Front desk")
+    PRACTITIONER = "practitioner", _("Practitioner")
+    CLINIC_ADMIN = "clinic_admin", _("Clinic admin")
+
+
+class Perm(StrEnum):
+    VIEW_BOARD = "view_board"  # the day's appointments with status and next action
+    MANAGE_INTAKES = "manage_intakes"  # create an intake, issue a link, hand over a tablet
+    VIEW_CLINICAL = "view_clinical"  # answers, screening findings, plans
+    REVIEW = "review"  # plan, resolve flags, decide, reopen
+    PRINT_DOCUMENTS = "print_documents"  # consent and aftercare PDFs
+    COLLECT_SIGNATURES = "collect_signatures"  # tablet signing, record a paper signature
+    COSIGN_CONSENT = "cosign_consent"  # the practitioner's signature on a consent
+    MANAGE_CLINIC = "manage_clinic"  # clinic details and screening thresholds
+    MANAGE_STAFF = "manage_staff"  # staff accounts and roles
+    VIEW_AUDIT = "view_audit"  # the audit trail
+
+
+# The table. Any change to who may do what is a change to these lines, and shows in review.
+ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
+    Role.FRONT_DESK: frozenset(
+        {
+            Perm.VIEW_BOARD,
+            Perm.MANAGE_INTAKES,
+            Perm.PRINT_DOCUMENTS,
+            Perm.COLLECT_SIGNATURES,
+        }
+    ),
+    Role.PRACTITIONER: frozenset(
+        {
+            Perm.VIEW_BOARD,
+            Perm.MANAGE_INTAKES,
+            Perm.VIEW_CLINICAL,
+            Perm.REVIEW,
+            Perm.PRINT_DOCUMENTS,
+            Perm.COLLECT_SIGNATURES,
+            Perm.COSIGN_CONSENT,
+        }
+    ),
+    Role.CLINIC_ADMIN: frozenset(
+        {
+            Perm.VIEW_BOARD,
+            Perm.MANAGE_INTAKES,
+            Perm.MANAGE_CLINIC,
+            Perm.MANAGE_STAFF,
+            Perm.VIEW_AUDIT,
+        }
+    ),
+}
+
+# Where each user lands after login: the first entry whose permission they hold.
+HOME_BY_PERMISSION: tuple[tuple[Perm, str], ...] = (
+    (Perm.REVIEW, "review:queue"),
+    (Perm.MANAGE_CLINIC, "manage:settings"),
+    (Perm.VIEW_BOARD, "desk:board"),
+)
+
+
+def perms_for(user) -> frozenset[Perm]:
+    """Every permission the user holds; none for anonymous or inactive users."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    return ROLE_PERMISSIONS.get(getattr(user, "role", ""), frozenset())
+
+
+def has_perm(user, perm: Perm) -> bool:
+    return perm in perms_for(user)
+
+
+def home_url_name(user) -> str | None:
+    held = perms_for(user)
+    for perm, url_name in HOME_BY_PERMISSION:
+        if perm in held:
+            return url_name
+    return None
+
+
+def require_perm(perm: Perm):
+    """Decorator: anonymous -> login page; logged in without ``perm`` -> 403."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                # Imported here: auth.views imports the user model, which imports this module.
+                from django.contrib.auth.views import redirect_to_login
+
+                return redirect_to_login(request.get_full_path())
+            if not has_perm(request.user, perm):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        wrapped.required_perm = perm
+        return wrapped
+
+    return decorator
+
+
+def access_intake_for_staff(user, public_id, perm: Perm, *, for_update: bool = False):
+    """The intake with this public id if ``user`` holds ``perm``; 404 otherwise.
+
+    The clinic is one organisation, so every staff member with the permission may reach every
+    intake; the 404 covers ids that do not exist or do not parse.
+    """
+    from screening.models import Intake
+
+    if not has_perm(user, perm):
+        raise PermissionDenied
+    queryset = Intake.objects.select_related("patient", "practitioner")
+    if for_update:
+        queryset = queryset.select_for_update(of=("self",))
+    try:
+        return queryset.get(public_id=public_id)
+    except (Intake.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+PATIENT_SESSION_KEY = "patient_intake"
+
+
+def access_intake_for_patient(request, *, require_verified: bool = True):
+    """The one intake this browser's patient session reaches, or 404.
+
+    The session holds the intake's id and the link's id; a revoked, locked or replaced link
+    ends the session's reach at once.
+    """
+    from screening.models import IntakeLink
+
+    state = request.session.get(PATIENT_SESSION_KEY)
+    if not isinstance(state, dict):
+        raise Http404
+    try:
+        link = IntakeLink.objects.select_related("intake__patient").get(
+            pk=state.get("link"), intake_id=state.get("intake")
+        )
+    except (IntakeLink.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if link.revoked_at or link.locked_at:
+        raise Http404
+    if require_verified and not state.get("verified"):
+        raise Http404
+    return link

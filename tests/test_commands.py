@@ -1,0 +1,68 @@
+"""The staff and demo management commands."""
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from screening.models import User
+
+
+@pytest.mark.django_db
+def test_create_staff_creates_an_account_with_its_role():
+    out = io.StringIO()
+
+    call_command(
+        "create_staff", "maria", role="practitioner", password="a-long-pass-123", stdout=out
+    )
+
+    user = User.objects.get(username="maria")
+    assert user.role == "practitioner"
+    assert user.check_password("a-long-pass-123")
+    assert "Created maria" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_create_staff_refuses_unknown_role():
+    with pytest.raises(CommandError, match="unknown role 'nurse'"):
+        call_command("create_staff", "maria", role="nurse", password="a-long-pass-123")
+    assert not User.objects.filter(username="maria").exists()
+
+
+@pytest.mark.django_db
+def test_create_staff_refuses_existing_username():
+    call_command("create_staff", "maria", role="practitioner", password="a-long-pass-123")
+
+    with pytest.raises(CommandError, match="already taken"):
+        call_command("create_staff", "Maria", role="front_desk", password="a-long-pass-123")
+    assert User.objects.get(username="maria").role == "practitioner"
+
+
+@pytest.mark.django_db
+def test_create_staff_refuses_weak_password():
+    with pytest.raises(CommandError, match="too short"):
+        call_command("create_staff", "maria", role="practitioner", password="short")
+
+
+@pytest.mark.django_db
+def test_seed_demo_is_idempotent_and_prints_one_account_per_role(settings):
+    settings.DEBUG = True
+    first, second = io.StringIO(), io.StringIO()
+
+    call_command("seed_demo", stdout=first)
+    call_command("seed_demo", stdout=second)
+
+    assert User.objects.filter(username__in=["desk", "practitioner", "admin"]).count() == 3
+    for text in (first.getvalue(), second.getvalue()):
+        assert "username: desk" in text and "password: desk-demo-2026" in text
+        assert "username: practitioner" in text and "username: admin" in text
+    assert User.objects.get(username="desk").check_password("desk-demo-2026")
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_to_run_in_production_mode(settings):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match="refusing"):
+        call_command("seed_demo")
+    assert not User.objects.exists()

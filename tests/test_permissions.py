@@ -1,0 +1,127 @@
+"""The role x URL matrix, spelled out literally, and the permission table itself."""
+
+import uuid
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from screening.permissions import ROLE_PERMISSIONS, Perm, Role, home_url_name, perms_for
+from tests.conftest import make_intake
+
+ANON = "anonymous"
+AUDIENCES = (ANON, Role.FRONT_DESK, Role.PRACTITIONER, Role.CLINIC_ADMIN)
+
+# url name -> (kwargs kind, expected GET status for anonymous, front desk, practitioner, admin).
+# 302 for anonymous means "sent to the sign-in page". Changing who may do what changes a row.
+MATRIX = {
+    "home": (None, (302, 302, 302, 302)),
+    "healthz": (None, (200, 200, 200, 200)),
+    "accounts:login": (None, (200, 302, 302, 302)),
+    "accounts:logout": (None, (405, 405, 405, 405)),  # POST only
+    "desk:board": (None, (302, 200, 200, 200)),
+    "review:queue": (None, (302, 403, 200, 403)),
+    "manage:settings": (None, (302, 403, 403, 200)),
+    "manage:staff": (None, (302, 403, 403, 200)),
+    "manage:audit": (None, (302, 403, 403, 200)),
+}
+
+# Object URLs: the same roles reaching an intake id that does not exist get 404, not 403.
+NOT_YOURS = {}
+
+
+def _all_url_names(resolver=None, prefix=""):
+    resolver = resolver or get_resolver()
+    names = set()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace == "admin":
+                continue  # Django's admin site: superusers only, tested separately
+            namespace = f"{prefix}{entry.namespace}:" if entry.namespace else prefix
+            names |= _all_url_names(entry, namespace)
+        elif isinstance(entry, URLPattern) and entry.name:
+            names.add(prefix + entry.name)
+    return names
+
+
+def test_matrix_covers_every_url_pattern():
+    missing = _all_url_names() - set(MATRIX)
+    assert not missing, f"add these URL names to the permission matrix: {sorted(missing)}"
+
+
+def _kwargs(kind, intake):
+    if kind is None:
+        return {}
+    if kind == "intake":
+        return {"public_id": intake.public_id}
+    raise AssertionError(kind)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url_name", sorted(MATRIX))
+@pytest.mark.parametrize("audience", AUDIENCES, ids=str)
+def test_matrix_status_for_each_role(client, users_by_role, url_name, audience):
+    kind, statuses = MATRIX[url_name]
+    expected = statuses[AUDIENCES.index(audience)]
+    intake = make_intake() if kind else None
+    if audience != ANON:
+        client.force_login(users_by_role[audience])
+
+    response = client.get(reverse(url_name, kwargs=_kwargs(kind, intake)))
+
+    assert response.status_code == expected, (url_name, audience)
+    if audience == ANON and expected == 302 and url_name != "home":
+        assert response["Location"].startswith(reverse("accounts:login"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url_name", sorted(NOT_YOURS))
+@pytest.mark.parametrize("audience", AUDIENCES[1:], ids=str)
+def test_object_urls_answer_404_for_unknown_ids(client, users_by_role, url_name, audience):
+    client.force_login(users_by_role[audience])
+    expected = NOT_YOURS[url_name][AUDIENCES.index(audience) - 1]
+
+    response = client.get(reverse(url_name, kwargs={"public_id": uuid.uuid4()}))
+
+    assert response.status_code == expected
+
+
+@pytest.mark.django_db
+def test_home_sends_each_role_to_its_landing_page(client, users_by_role):
+    landing = {
+        Role.FRONT_DESK: "desk:board",
+        Role.PRACTITIONER: "review:queue",
+        Role.CLINIC_ADMIN: "manage:settings",
+    }
+    for role, user in users_by_role.items():
+        client.force_login(user)
+        response = client.get(reverse("home"))
+        assert response["Location"] == reverse(landing[role])
+
+
+def test_role_table_names_every_role_and_only_known_permissions():
+    assert set(ROLE_PERMISSIONS) == set(Role)
+    for perms in ROLE_PERMISSIONS.values():
+        assert perms <= set(Perm)
+
+
+def test_clinical_answers_are_for_practitioners_only():
+    holders = {role for role, perms in ROLE_PERMISSIONS.items() if Perm.VIEW_CLINICAL in perms}
+    assert holders == {Role.PRACTITIONER}
+
+
+@pytest.mark.django_db
+def test_inactive_user_holds_no_permission(practitioner):
+    practitioner.is_active = False
+    assert perms_for(practitioner) == frozenset()
+    assert home_url_name(practitioner) is None
+
+
+@pytest.mark.django_db
+def test_superuser_without_role_gets_a_clear_page_not_a_crash(client, django_user_model):
+    root = django_user_model.objects.create_superuser("root", password="x-very-long-pass")
+    client.force_login(root)
+
+    response = client.get(reverse("home"))
+
+    assert response.status_code == 403
+    assert b"no clinic role" in response.content
