@@ -137,25 +137,28 @@ def access_intake_for_staff(user, public_id, perm: Perm, *, for_update: bool = F
 PATIENT_SESSION_KEY = "patient_intake"
 
 
-def access_intake_for_patient(request, *, require_verified: bool = True):
+def access_intake_for_patient(request, public_id, *, require_verified: bool = True):
     """The one intake this browser's patient session reaches, or 404.
 
-    The session holds the intake's id and the link's id; a revoked, locked or replaced link
-    ends the session's reach at once.
+    The session holds the intake's id, the link's id (none for a tablet hand-over) and whether
+    the date of birth was confirmed. Another intake's id, a revoked or locked link, or an
+    unconfirmed identity all answer 404, never 403.
     """
-    from screening.models import IntakeLink
+    from screening.models import Intake, IntakeLink
 
     state = request.session.get(PATIENT_SESSION_KEY)
     if not isinstance(state, dict):
         raise Http404
     try:
-        link = IntakeLink.objects.select_related("intake__patient").get(
-            pk=state.get("link"), intake_id=state.get("intake")
-        )
-    except (IntakeLink.DoesNotExist, ValueError, TypeError):
+        intake = Intake.objects.select_related("patient").get(pk=state.get("intake"))
+    except (Intake.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
-    if link.revoked_at or link.locked_at:
+    if str(intake.public_id) != str(public_id):
         raise Http404
+    if state.get("link") is not None:
+        link = IntakeLink.objects.filter(pk=state["link"], intake=intake).first()
+        if link is None or link.revoked_at or link.locked_at:
+            raise Http404
     if require_verified and not state.get("verified"):
         raise Http404
-    return link
+    return intake, state

@@ -6,12 +6,27 @@ never ``.save()`` a domain model themselves.
 
 from __future__ import annotations
 
+import datetime
+import hashlib
+import secrets
+from dataclasses import dataclass
+
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
+from screening import questionnaire, rules
 from screening.middleware import current_request_id
-from screening.models import AuditEvent, ClinicSettings, Intake, User
+from screening.models import (
+    AuditEvent,
+    ClinicSettings,
+    Intake,
+    IntakeLink,
+    Patient,
+    ScreeningResult,
+    User,
+)
 from screening.permissions import Role
 
 PATIENT_ACTOR = "patient"
@@ -151,3 +166,356 @@ def staff_set_password(*, user: User, password: str, actor: User | None) -> None
         user.set_password(password)
         user.save(update_fields=["password"])
         audit_record(actor=actor, action="staff.set_password", obj=user)
+
+
+# ---------------------------------------------------------------------------------------------
+# Patients, intakes and invitation links
+
+IDENTITY_CHECK_LIMIT = 5
+SECTIONS_BY_ID = {section.id: section for section in questionnaire.SECTIONS}
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def patient_find_or_create(
+    *, full_name: str, date_of_birth, email: str = "", phone: str = ""
+) -> tuple[Patient, bool]:
+    """The existing patient with this name and date of birth, or a new one.
+
+    Must run inside the caller's transaction. New contact details replace old ones; blank ones
+    never erase what is on file.
+    """
+    full_name = " ".join(full_name.split())
+    key = Patient.make_name_key(full_name)
+    patient = (
+        Patient.objects.select_for_update()
+        .filter(name_key=key, date_of_birth=date_of_birth)
+        .order_by("pk")
+        .first()
+    )
+    if patient is None:
+        patient = Patient.objects.create(
+            full_name=full_name,
+            name_key=key,
+            date_of_birth=date_of_birth,
+            email=email,
+            phone=phone,
+        )
+        return patient, True
+    changed = []
+    for name, value in (("email", email), ("phone", phone)):
+        if value and getattr(patient, name) != value:
+            setattr(patient, name, value)
+            changed.append(name)
+    if changed:
+        patient.save(update_fields=changed)
+    return patient, False
+
+
+def intake_create(
+    *,
+    actor: User,
+    full_name: str,
+    date_of_birth,
+    appointment_at,
+    practitioner: User | None = None,
+    email: str = "",
+    phone: str = "",
+    request=None,
+) -> Intake:
+    """Create a draft intake for an appointment, matching a returning patient."""
+    if date_of_birth > timezone.localdate():
+        raise ServiceError("The date of birth cannot be in the future.")
+    with transaction.atomic():
+        patient, created = patient_find_or_create(
+            full_name=full_name, date_of_birth=date_of_birth, email=email, phone=phone
+        )
+        intake = Intake.objects.create(
+            patient=patient,
+            appointment_at=appointment_at,
+            practitioner=practitioner,
+            created_by=actor,
+            questionnaire_version=questionnaire.VERSION,
+        )
+        audit_record(
+            actor=actor,
+            action="intake.create",
+            request=request,
+            intake=intake,
+            obj=intake,
+            detail={"patient_matched": not created},
+        )
+    return intake
+
+
+@dataclass(frozen=True)
+class IssuedLink:
+    link: IntakeLink
+    token: str  # shown once to the front desk; only its hash is stored
+
+
+def link_issue(*, actor: User, intake: Intake, request=None) -> IssuedLink:
+    """A new invitation link for a draft intake; earlier links stop working."""
+    if intake.status != Intake.Status.DRAFT:
+        raise ServiceError("This intake has already been sent; a new link is not needed.")
+    lifetime = datetime.timedelta(days=ClinicSettings.load().link_lifetime_days)
+    token = secrets.token_urlsafe(24)  # 192 bits
+    now = timezone.now()
+    with transaction.atomic():
+        IntakeLink.objects.filter(intake=intake, revoked_at__isnull=True).update(revoked_at=now)
+        link = IntakeLink.objects.create(
+            intake=intake,
+            token_hash=_token_hash(token),
+            expires_at=now + lifetime,
+            created_by=actor,
+        )
+        audit_record(actor=actor, action="link.issue", request=request, intake=intake, obj=link)
+    return IssuedLink(link=link, token=token)
+
+
+class LinkProblem(ServiceError):
+    """Why an invitation link cannot be used: ``reason`` is unknown, expired or locked."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def link_open(*, token: str, request=None) -> IntakeLink:
+    """Check a token from an invitation URL and record its use; raises LinkProblem."""
+    if not token or len(token) > 100:
+        raise LinkProblem("unknown")
+    with transaction.atomic():
+        link = (
+            IntakeLink.objects.select_for_update()
+            .select_related("intake")
+            .filter(token_hash=_token_hash(token))
+            .first()
+        )
+        if link is None or link.revoked_at is not None:
+            raise LinkProblem("unknown")
+        if link.locked_at is not None:
+            raise LinkProblem("locked")
+        if link.intake.status in (Intake.Status.CANCELLED, Intake.Status.EXPIRED):
+            raise LinkProblem("unknown")
+        if link.expires_at <= timezone.now() and link.intake.status == Intake.Status.DRAFT:
+            raise LinkProblem("expired")
+        if link.first_used_at is None:
+            link.first_used_at = timezone.now()
+            link.save(update_fields=["first_used_at"])
+        audit_record(
+            actor=None,
+            actor_role=PATIENT_ACTOR,
+            action="link.open",
+            request=request,
+            intake=link.intake,
+            obj=link,
+        )
+    return link
+
+
+def identity_check(*, link: IntakeLink | None, intake: Intake, date_of_birth, request=None) -> bool:
+    """Does the date of birth match? Five wrong tries lock the link until it is reissued."""
+    with transaction.atomic():
+        matches = date_of_birth == intake.patient.date_of_birth
+        detail = {"result": "match" if matches else "mismatch"}
+        if link is not None:
+            link = IntakeLink.objects.select_for_update().get(pk=link.pk)
+            if link.locked_at is not None:
+                raise LinkProblem("locked")
+            if not matches:
+                link.failed_identity_checks += 1
+                if link.failed_identity_checks >= IDENTITY_CHECK_LIMIT:
+                    link.locked_at = timezone.now()
+                    detail["locked"] = True
+                link.save(update_fields=["failed_identity_checks", "locked_at"])
+        audit_record(
+            actor=None,
+            actor_role=PATIENT_ACTOR,
+            action="intake.identity_check",
+            request=request,
+            intake=intake,
+            detail=detail,
+        )
+    if link is not None and link.locked_at is not None:
+        raise LinkProblem("locked")
+    return matches
+
+
+def intake_handover(*, actor: User, intake: Intake, request=None) -> None:
+    """Record that staff handed the clinic tablet to the patient for this intake."""
+    if intake.status != Intake.Status.DRAFT:
+        raise ServiceError("This questionnaire has already been sent.")
+    audit_record(actor=actor, action="intake.handover", request=request, intake=intake)
+
+
+def _check_draft(intake: Intake) -> None:
+    if intake.status != Intake.Status.DRAFT:
+        raise ServiceError("These answers have already been sent to the clinic.")
+
+
+def intake_save_step(
+    *,
+    intake: Intake,
+    section_id: str,
+    values: dict,
+    complete: bool = True,
+    completed_by: str = "",
+    request=None,
+) -> Intake:
+    """Store one wizard step's answers (already validated) and mark the step done.
+
+    ``values`` maps the section's item ids to their item values; items of this section that are
+    absent are cleared. Answers are pruned again over the whole questionnaire, so a follow-up
+    that an earlier change disabled is never kept.
+    """
+    section = SECTIONS_BY_ID[section_id]
+    with transaction.atomic():
+        locked = Intake.objects.select_for_update().get(pk=intake.pk)
+        _check_draft(locked)
+        answers = dict(locked.answers)
+        for item_id in section.items:
+            item_values = values.get(item_id)
+            if item_values:
+                answers[item_id] = item_values
+            else:
+                answers.pop(item_id, None)
+        locked.answers = questionnaire.prune(answers)
+        if complete and section_id not in locked.completed_steps:
+            locked.completed_steps = [*locked.completed_steps, section_id]
+        if completed_by:
+            locked.completed_by = completed_by
+        locked.questionnaire_version = questionnaire.VERSION
+        locked.version += 1
+        locked.save(
+            update_fields=[
+                "answers",
+                "completed_steps",
+                "completed_by",
+                "questionnaire_version",
+                "version",
+                "updated_at",
+            ]
+        )
+        audit_record(
+            actor=None,
+            actor_role=PATIENT_ACTOR,
+            action="intake.save_step",
+            request=request,
+            intake=locked,
+            detail={"step": section_id, "complete": complete},
+        )
+    return locked
+
+
+# ---------------------------------------------------------------------------------------------
+# Screening
+
+
+def clinic_thresholds() -> rules.Thresholds:
+    """The clinic's current thresholds as the engine takes them."""
+    return rules.Thresholds.from_dict(ClinicSettings.load().threshold_values())
+
+
+def intake_age(intake: Intake) -> int:
+    """The patient's age on the day of the appointment."""
+    day = timezone.localtime(intake.appointment_at).date()
+    return intake.patient.age_on(day)
+
+
+def screening_answers(intake: Intake) -> dict:
+    """The answers the engine sees: the patient's, the clinician-set fields, and the age."""
+    answers = {item_id: dict(values) for item_id, values in intake.answers.items()}
+    for item_id, values in intake.clinician_answers.items():
+        if item_id in answers:
+            answers[item_id].update(values)
+    minor = answers.setdefault("minor_patient", {})
+    minor["age_years"] = intake_age(intake)
+    return questionnaire.prune(answers)
+
+
+def intake_plan(intake: Intake) -> rules.Plan | None:
+    """The practitioner's plan, or None before one is set ("pending plan" semantics)."""
+    if not intake.plan_techniques and not intake.plan_regions:
+        return None
+    return rules.Plan(
+        techniques=frozenset(intake.plan_techniques), regions=frozenset(intake.plan_regions)
+    )
+
+
+def screening_run(
+    *, intake: Intake, trigger: str, actor: User | None = None, request=None
+) -> ScreeningResult:
+    """Screen the intake as it stands and store the snapshot. Call inside a transaction."""
+    thresholds = clinic_thresholds()
+    answers = screening_answers(intake)
+    plan = intake_plan(intake)
+    result = rules.evaluate(answers, plan, thresholds)
+    snapshot = ScreeningResult.objects.create(
+        intake=intake,
+        created_by=actor,
+        trigger=trigger,
+        outcome=result.outcome,
+        findings=[finding.as_dict() for finding in result.findings],
+        answers=answers,
+        plan=plan.as_dict() if plan is not None else None,
+        thresholds=thresholds.as_dict(),
+        ruleset_version=rules.RULESET_VERSION,
+        questionnaire_version=questionnaire.VERSION,
+    )
+    Intake.objects.filter(pk=intake.pk).update(
+        latest_outcome=result.outcome, latest_flag_count=len(result.flags)
+    )
+    intake.latest_outcome = result.outcome
+    intake.latest_flag_count = len(result.flags)
+    audit_record(
+        actor=actor,
+        actor_role=None if actor is not None else PATIENT_ACTOR,
+        action="screening.run",
+        request=request,
+        intake=intake,
+        obj=snapshot,
+        detail={"trigger": trigger, "outcome": result.outcome},
+    )
+    return snapshot
+
+
+def missing_steps(intake: Intake) -> list[str]:
+    """Question steps the patient has not completed yet, in wizard order."""
+    return [
+        section.id
+        for section in questionnaire.SECTIONS
+        if section.items and section.id not in intake.completed_steps
+    ]
+
+
+def intake_submit(*, intake: Intake, request=None) -> tuple[Intake, bool]:
+    """Send the answers to the clinic and screen them. Idempotent: returns (intake, created).
+
+    The row lock (PostgreSQL) or the immediate write lock (SQLite) makes a double click or a
+    retried request see the first submission and return it unchanged.
+    """
+    with transaction.atomic():
+        locked = Intake.objects.select_for_update().select_related("patient").get(pk=intake.pk)
+        if locked.status != Intake.Status.DRAFT:
+            if locked.status == Intake.Status.SUBMITTED or locked.submitted_at:
+                return locked, False
+            raise ServiceError("This questionnaire can no longer be sent.")
+        missing = missing_steps(locked)
+        if missing:
+            raise ServiceError("Some sections are not finished yet.")
+        locked.status = Intake.Status.SUBMITTED
+        locked.submitted_at = timezone.now()
+        locked.version += 1
+        locked.save(update_fields=["status", "submitted_at", "version", "updated_at"])
+        audit_record(
+            actor=None,
+            actor_role=PATIENT_ACTOR,
+            action="intake.submit",
+            request=request,
+            intake=locked,
+        )
+        screening_run(intake=locked, trigger=ScreeningResult.Trigger.SUBMIT, request=request)
+    return locked, True

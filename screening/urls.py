@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from screening.views import desk, manage, review
+from screening.views import desk, manage, patient, review
 
 accounts = (
     [
@@ -20,6 +20,10 @@ accounts = (
 desk_urls = (
     [
         path("", desk.board, name="board"),
+        path("intakes/new/", desk.intake_new, name="intake_new"),
+        path("intakes/<uuid:public_id>/", desk.intake_detail, name="intake"),
+        path("intakes/<uuid:public_id>/link/", desk.link_issue, name="link_issue"),
+        path("intakes/<uuid:public_id>/handover/", desk.handover, name="handover"),
     ],
     "desk",
 )
@@ -38,4 +42,18 @@ manage_urls = (
         path("audit/", manage.audit_list, name="audit"),
     ],
     "manage",
+)
+
+patient_urls = (
+    [
+        path("i/<str:token>/", patient.open_link, name="open"),
+        path("p/left/", patient.left, name="left"),
+        path("p/<uuid:public_id>/verify/", patient.verify, name="verify"),
+        path("p/<uuid:public_id>/step/<slug:section_id>/", patient.step, name="step"),
+        path("p/<uuid:public_id>/review/", patient.review, name="review"),
+        path("p/<uuid:public_id>/done/", patient.done, name="done"),
+        path("p/<uuid:public_id>/saved/", patient.saved, name="saved"),
+        path("p/<uuid:public_id>/leave/", patient.leave, name="leave"),
+    ],
+    "patient",
 )

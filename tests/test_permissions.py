@@ -23,10 +23,25 @@ MATRIX = {
     "manage:settings": (None, (302, 403, 403, 200)),
     "manage:staff": (None, (302, 403, 403, 200)),
     "manage:audit": (None, (302, 403, 403, 200)),
+    "desk:intake_new": (None, (302, 200, 200, 200)),
+    "desk:intake": ("intake", (302, 200, 200, 200)),
+    "desk:link_issue": ("intake", (302, 405, 405, 405)),  # POST only
+    "desk:handover": ("intake", (302, 405, 405, 405)),  # POST only
+    # Patient pages answer only to a patient session for that intake: anyone else gets 404.
+    "patient:open": ("token", (404, 404, 404, 404)),
+    "patient:left": (None, (200, 200, 200, 200)),
+    "patient:verify": ("intake", (404, 404, 404, 404)),
+    "patient:step": ("intake_step", (404, 404, 404, 404)),
+    "patient:review": ("intake", (404, 404, 404, 404)),
+    "patient:done": ("intake", (404, 404, 404, 404)),
+    "patient:saved": ("intake", (404, 404, 404, 404)),
+    "patient:leave": ("intake", (405, 405, 405, 405)),  # POST only
 }
 
 # Object URLs: the same roles reaching an intake id that does not exist get 404, not 403.
-NOT_YOURS = {}
+NOT_YOURS = {
+    "desk:intake": (404, 404, 404),
+}
 
 
 def _all_url_names(resolver=None, prefix=""):
@@ -53,6 +68,10 @@ def _kwargs(kind, intake):
         return {}
     if kind == "intake":
         return {"public_id": intake.public_id}
+    if kind == "intake_step":
+        return {"public_id": intake.public_id, "section_id": "bleeding"}
+    if kind == "token":
+        return {"token": "not-a-real-token"}
     raise AssertionError(kind)
 
 
@@ -62,7 +81,7 @@ def _kwargs(kind, intake):
 def test_matrix_status_for_each_role(client, users_by_role, url_name, audience):
     kind, statuses = MATRIX[url_name]
     expected = statuses[AUDIENCES.index(audience)]
-    intake = make_intake() if kind else None
+    intake = make_intake() if kind in ("intake", "intake_step") else None
     if audience != ANON:
         client.force_login(users_by_role[audience])
 

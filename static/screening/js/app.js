@@ -1,9 +1,80 @@
-// Small progressive enhancements. Every page works without this file.
+// Small progressive enhancements. Every page works without this file: the server re-checks
+// everything (which follow-up questions apply, double submits, validation).
 (function () {
   "use strict";
+
+  function fieldValue(form, name, derived) {
+    var inputs = form.querySelectorAll('[name="' + name + '"]');
+    if (!inputs.length) {
+      return Object.prototype.hasOwnProperty.call(derived, name) ? derived[name] : null;
+    }
+    var first = inputs[0];
+    if (first.type === "radio") {
+      var checked = form.querySelector('[name="' + name + '"]:checked');
+      return checked ? checked.value : null;
+    }
+    if (first.type === "checkbox") {
+      return Array.prototype.filter.call(inputs, function (i) { return i.checked; })
+        .map(function (i) { return i.value; });
+    }
+    return first.value;
+  }
+
+  function holds(condition, value) {
+    var expected = condition.value;
+    switch (condition.op) {
+      case "eq": return value === expected;
+      case "in": return expected.indexOf(value) !== -1;
+      case "any_of":
+        return Array.isArray(value) && value.some(function (v) { return expected.indexOf(v) !== -1; });
+      case "answered":
+        return value !== null && value !== "" && !(Array.isArray(value) && !value.length);
+      default: return true;
+    }
+  }
+
+  function refreshFollowUps(form) {
+    form.querySelectorAll("[data-item]").forEach(function (item) {
+      var derived = {};
+      try { derived = JSON.parse(item.getAttribute("data-derived") || "{}"); } catch (e) { derived = {}; }
+      item.querySelectorAll(".follow-up[data-when]").forEach(function (box) {
+        var conditions = JSON.parse(box.getAttribute("data-when"));
+        var show = conditions.every(function (c) { return holds(c, fieldValue(form, c.field, derived)); });
+        box.hidden = !show;
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
-    // Move focus to the error summary so screen-reader and keyboard users hear what went wrong.
     var summary = document.getElementById("error-summary");
     if (summary) { summary.focus(); }
+
+    document.querySelectorAll("form.wizard-step").forEach(function (form) {
+      refreshFollowUps(form);
+      form.addEventListener("change", function () { refreshFollowUps(form); });
+      form.addEventListener("input", function () { refreshFollowUps(form); });
+    });
+
+    document.querySelectorAll("[data-copy]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var target = document.querySelector(button.getAttribute("data-copy"));
+        target.select();
+        if (navigator.clipboard) { navigator.clipboard.writeText(target.value); }
+        else { document.execCommand("copy"); }
+        button.textContent = "Copied";
+      });
+    });
+
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      button.addEventListener("click", function () { window.print(); });
+    });
+
+    // A second click while the first submit is on its way does nothing (the server is
+    // idempotent anyway).
+    document.querySelectorAll("button[data-once]").forEach(function (button) {
+      button.form.addEventListener("submit", function () {
+        window.setTimeout(function () { button.disabled = true; }, 0);
+      });
+    });
   });
 })();
