@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.forms",
     "crispy_forms",
     "crispy_bootstrap5",
     "axes",
@@ -124,6 +125,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# Widgets render through TEMPLATES, so the project's own widget templates are found.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # SQLite under var/ by default; PostgreSQL in production through DATABASE_URL.
 _default_db = f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"
@@ -268,6 +272,7 @@ LOGGING = {
     "loggers": {
         # Django's own error mails would include request bodies; we never configure them.
         "django.security.DisallowedHost": {"level": "ERROR"},
+        "axes": {"level": "WARNING"},
     },
 }
 

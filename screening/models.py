@@ -296,6 +296,60 @@ class ScreeningResult(models.Model):
         return f"Screening #{self.pk} ({self.outcome})"
 
 
+class FlagResolution(models.Model):
+    """A practitioner's answer to one flag (an item at a level) of an intake.
+
+    A relative flag is acknowledged with the mitigation applied; an absolute flag that still
+    fires under the plan can only be resolved by an explicit override with a written clinical
+    justification. A resolution holds for the same item at the same level across re-screening;
+    if the level changes, the flag needs a new resolution.
+    """
+
+    class Kind(models.TextChoices):
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged with mitigation")
+        OVERRIDE = "override", _("Override with clinical justification")
+
+    intake = models.ForeignKey(Intake, on_delete=models.CASCADE, related_name="resolutions")
+    screening = models.ForeignKey(ScreeningResult, on_delete=models.PROTECT, related_name="+")
+    item = models.CharField(max_length=60)
+    level = models.CharField(max_length=10)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    mitigation = models.TextField(blank=True)
+    justification = models.TextField(blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["intake", "item"])]
+
+    def __str__(self) -> str:
+        return f"{self.item} ({self.level}): {self.kind}"
+
+
+class Decision(models.Model):
+    """A practitioner's decision on an intake, kept as history (reopening does not delete)."""
+
+    intake = models.ForeignKey(Intake, on_delete=models.CASCADE, related_name="decisions")
+    screening = models.ForeignKey(ScreeningResult, on_delete=models.PROTECT, related_name="+")
+    decision = models.CharField(max_length=30, choices=Intake.Decision.choices)
+    note = models.TextField(blank=True)
+    decided_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(default=timezone.now)
+    reopened_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reopened_at = models.DateTimeField(null=True, blank=True)
+    reopen_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-decided_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.decision} by {self.decided_by_id}"
+
+
 class AuditQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise PermissionError("audit events are append-only")

@@ -31,6 +31,11 @@ desk_urls = (
 review_urls = (
     [
         path("", review.queue, name="queue"),
+        path("intakes/<uuid:public_id>/", review.intake_detail, name="intake"),
+        path("intakes/<uuid:public_id>/plan/", review.plan, name="plan"),
+        path("intakes/<uuid:public_id>/resolve/", review.resolve, name="resolve"),
+        path("intakes/<uuid:public_id>/decide/", review.decide, name="decide"),
+        path("intakes/<uuid:public_id>/reopen/", review.reopen, name="reopen"),
     ],
     "review",
 )

@@ -27,6 +27,11 @@ MATRIX = {
     "desk:intake": ("intake", (302, 200, 200, 200)),
     "desk:link_issue": ("intake", (302, 405, 405, 405)),  # POST only
     "desk:handover": ("intake", (302, 405, 405, 405)),  # POST only
+    "review:intake": ("intake", (302, 403, 200, 403)),
+    "review:plan": ("intake", (302, 403, 405, 403)),  # POST only
+    "review:resolve": ("intake", (302, 403, 405, 403)),  # POST only
+    "review:decide": ("intake", (302, 403, 405, 403)),  # POST only
+    "review:reopen": ("intake", (302, 403, 405, 403)),  # POST only
     # Patient pages answer only to a patient session for that intake: anyone else gets 404.
     "patient:open": ("token", (404, 404, 404, 404)),
     "patient:left": (None, (200, 200, 200, 200)),
@@ -41,6 +46,7 @@ MATRIX = {
 # Object URLs: the same roles reaching an intake id that does not exist get 404, not 403.
 NOT_YOURS = {
     "desk:intake": (404, 404, 404),
+    "review:intake": (403, 404, 403),
 }
 
 

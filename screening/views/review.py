@@ -1,16 +1,310 @@
-"""Practitioner pages: the review queue."""
+"""Practitioner pages: the risk-ordered queue and the review of one intake."""
 
-from django.shortcuts import render
+from __future__ import annotations
 
+from django.contrib import messages
+from django.db.models import Case, IntegerField, Value, When
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from screening import answers_display, questionnaire, regions, rules, services, sources
+from screening.forms import DecisionForm, PlanForm, QueueFilterForm, ReopenForm, ResolutionForm
 from screening.models import Intake
-from screening.permissions import Perm, require_perm
+from screening.permissions import Perm, access_intake_for_staff, require_perm
+
+PAGE_SIZE = 50
+RISK_RANK = Case(
+    When(latest_outcome="contraindicated", then=Value(0)),
+    When(latest_outcome="precaution", then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
 
 
 @require_perm(Perm.REVIEW)
 def queue(request):
-    intakes = (
-        Intake.objects.select_related("patient")
-        .filter(status=Intake.Status.SUBMITTED)
-        .order_by("appointment_at", "pk")[:100]
+    """Intakes for a day, by appointment time then risk; one query whatever the table size."""
+    form = QueueFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    day = filters.get("day") or timezone.localdate()
+    status = filters.get("status") or "submitted"
+    page = filters.get("page") or 1
+    intakes = Intake.objects.select_related("patient", "practitioner").filter(
+        appointment_at__date=day
     )
-    return render(request, "screening/review/queue.html", {"intakes": intakes})
+    if status != "all":
+        intakes = intakes.filter(status=status)
+    if filters.get("mine"):
+        intakes = intakes.filter(practitioner=request.user)
+    if filters.get("outcome"):
+        intakes = intakes.filter(latest_outcome=filters["outcome"])
+    if filters.get("q"):
+        intakes = intakes.filter(patient__full_name__icontains=filters["q"].strip())
+    intakes = intakes.annotate(risk=RISK_RANK).order_by("appointment_at", "risk", "pk")
+    # Bounded pagination without a COUNT: fetch one row more than a page to know if there is
+    # a next page.
+    start = (page - 1) * PAGE_SIZE
+    rows = list(intakes[start : start + PAGE_SIZE + 1])
+    majority = services.clinic_thresholds().age_of_majority
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "day": day,
+        "rows": [_queue_row(intake, majority) for intake in rows[:PAGE_SIZE]],
+        "page": page,
+        "has_next": len(rows) > PAGE_SIZE,
+        "query": query.urlencode(),
+    }
+    return render(request, "screening/review/queue.html", context)
+
+
+def _queue_row(intake: Intake, majority: int) -> dict:
+    age = services.intake_age(intake)
+    return {"intake": intake, "age": age, "minor": age < majority}
+
+
+def _flag_groups(findings: list[dict], resolutions: dict, errors: dict) -> list[dict]:
+    groups = []
+    for level, title in (
+        (rules.ABSOLUTE, "Absolute contraindications"),
+        (rules.RELATIVE, "Precautions"),
+        (rules.INFO, "For information"),
+    ):
+        entries = []
+        for finding in findings:
+            if finding["level"] != level:
+                continue
+            entries.append(
+                {
+                    "finding": finding,
+                    "title": questionnaire.item(finding["item"]).title,
+                    "citations": [_citation(tag) for tag in finding["sources"]],
+                    "resolution": resolutions.get((finding["item"], level)),
+                    "error": errors.get(finding["item"], ""),
+                }
+            )
+        groups.append({"level": level, "title": title, "entries": entries})
+    return groups
+
+
+def _citation(tag: str) -> dict:
+    try:
+        source = sources.cite(tag)
+    except sources.UnknownSource:
+        return {"tag": tag, "text": "(citation missing)", "urls": ()}
+    return {"tag": tag, "text": source.citation, "urls": source.urls}
+
+
+def _summary(intake: Intake) -> dict:
+    """The facts a practitioner needs before anything else: age, minor, interpreter."""
+    answers = intake.answers
+    minor = answers.get("minor_patient", {})
+    interpreter = answers.get("interpreter_needed", {})
+    return {
+        "age": services.intake_age(intake),
+        "minor": minor.get("answer") is True,
+        "guardian_consent": minor.get("guardian_consent"),
+        "guardian_relationship": minor.get("guardian_relationship", ""),
+        "patient_assent": minor.get("patient_assent"),
+        "interpreter": interpreter.get("answer") is True,
+        "language": interpreter.get("language", ""),
+        "completed_by": intake.completed_by,
+    }
+
+
+def _clinician_items(intake: Intake) -> set[str]:
+    """Items whose clinician-set field applies: the patient answered yes to them."""
+    return {
+        item_id
+        for item_id in PlanForm.CLINICIAN_FIELDS.values()
+        if intake.answers.get(item_id, {}).get("answer") is True
+    }
+
+
+def _detail_context(request, intake: Intake, **forms) -> dict:
+    screening = services.latest_screening(intake)
+    resolutions = services.active_resolutions(intake)
+    findings = screening.findings if screening else []
+    relevant = _clinician_items(intake)
+    clinician_initial = {}
+    for field, item_id in PlanForm.CLINICIAN_FIELDS.items():
+        value = intake.clinician_answers.get(item_id, {}).get(field)
+        clinician_initial[field] = {True: "yes", False: "no"}.get(value, "")
+    plan_form = forms.get("plan_form") or PlanForm(
+        initial={
+            "version": intake.version,
+            "techniques": intake.plan_techniques,
+            "regions": intake.plan_regions,
+            **clinician_initial,
+        },
+        relevant_items=relevant,
+    )
+    open_flags = services.unresolved_flags(intake, screening)
+    lung_regions = [r for r in intake.plan_regions if r in regions.LUNG_RISK_REGIONS]
+    return {
+        "intake": intake,
+        "summary": _summary(intake),
+        "screening": screening,
+        "flag_groups": _flag_groups(findings, resolutions, forms.get("resolution_errors", {})),
+        "open_flags": open_flags,
+        "overrides": [r for r in resolutions.values() if r.kind == "override"],
+        "plan_form": plan_form,
+        "decision_form": forms.get("decision_form")
+        or DecisionForm(initial={"version": intake.version}),
+        "reopen_form": forms.get("reopen_form") or ReopenForm(initial={"version": intake.version}),
+        "lung_regions": [regions.label(r) for r in lung_regions],
+        "plan_techniques": [regions.TECHNIQUES[t].label for t in intake.plan_techniques],
+        "plan_regions": [regions.label(r) for r in intake.plan_regions],
+        "answers": answers_display.section_summaries(
+            intake.answers, thresholds=services.clinic_thresholds(), patient=False
+        ),
+        "history": {
+            "screenings": intake.screenings.select_related("created_by").order_by("-created_at")[
+                :20
+            ],
+            "resolutions": intake.resolutions.select_related("created_by").order_by("-created_at"),
+            "decisions": intake.decisions.select_related("decided_by", "reopened_by"),
+        },
+    }
+
+
+@require_perm(Perm.REVIEW)
+def intake_detail(request, public_id):
+    intake = access_intake_for_staff(request.user, public_id, Perm.REVIEW)
+    services.audit_record(actor=request.user, action="intake.view", request=request, intake=intake)
+    return render(request, "screening/review/intake.html", _detail_context(request, intake))
+
+
+def _rerender(request, intake, status=400, **forms):
+    return render(
+        request,
+        "screening/review/intake.html",
+        _detail_context(request, intake, **forms),
+        status=status,
+    )
+
+
+def _conflict(request, intake, exc):
+    messages.error(request, str(exc))
+    return redirect("review:intake", intake.public_id)
+
+
+@require_perm(Perm.REVIEW)
+@require_POST
+def plan(request, public_id):
+    intake = access_intake_for_staff(request.user, public_id, Perm.REVIEW)
+    form = PlanForm(request.POST, relevant_items=_clinician_items(intake))
+    if not form.is_valid():
+        return _rerender(request, intake, plan_form=form)
+    try:
+        _, changes = services.review_set_plan(
+            actor=request.user,
+            intake=intake,
+            techniques=form.cleaned_data["techniques"],
+            regions=form.cleaned_data["regions"],
+            clinician=form.clinician_answers(),
+            expected_version=form.cleaned_data["version"],
+            request=request,
+        )
+    except services.ConflictError as exc:
+        return _conflict(request, intake, exc)
+    except services.ServiceError as exc:
+        form.add_error(None, str(exc))
+        return _rerender(request, intake, plan_form=form)
+    messages.success(request, _describe_changes(changes))
+    return redirect("review:intake", intake.public_id)
+
+
+def _describe_changes(changes: dict) -> str:
+    def titles(items):
+        return ", ".join(questionnaire.item(i).title for i in items)
+
+    parts = ["Plan saved and screening re-run."]
+    if changes["appeared"]:
+        parts.append(f"New flags: {titles(changes['appeared'])}.")
+    if changes["disappeared"]:
+        parts.append(f"No longer flagged: {titles(changes['disappeared'])}.")
+    for item, old, new in changes["changed"]:
+        parts.append(f"{questionnaire.item(item).title}: {old} → {new}.")
+    if len(parts) == 1:
+        parts.append("The flags did not change.")
+    return " ".join(parts)
+
+
+@require_perm(Perm.REVIEW)
+@require_POST
+def resolve(request, public_id):
+    intake = access_intake_for_staff(request.user, public_id, Perm.REVIEW)
+    form = ResolutionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "That resolution could not be read; please try again.")
+        return redirect("review:intake", intake.public_id)
+    data = form.cleaned_data
+    try:
+        services.flag_resolve(
+            actor=request.user,
+            intake=intake,
+            item=data["item"],
+            mitigation=data["mitigation"],
+            justification=data["justification"],
+            expected_version=data["version"],
+            request=request,
+        )
+    except services.ConflictError as exc:
+        return _conflict(request, intake, exc)
+    except services.ServiceError as exc:
+        return _rerender(request, intake, resolution_errors={data["item"]: str(exc)})
+    messages.success(request, f"Resolution recorded: {questionnaire.item(data['item']).title}.")
+    return redirect(reverse("review:intake", args=[intake.public_id]) + "#flags")
+
+
+@require_perm(Perm.REVIEW)
+@require_POST
+def decide(request, public_id):
+    intake = access_intake_for_staff(request.user, public_id, Perm.REVIEW)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        return _rerender(request, intake, decision_form=form)
+    try:
+        services.review_decide(
+            actor=request.user,
+            intake=intake,
+            decision=form.cleaned_data["decision"],
+            note=form.cleaned_data["note"],
+            expected_version=form.cleaned_data["version"],
+            request=request,
+        )
+    except services.ConflictError as exc:
+        return _conflict(request, intake, exc)
+    except services.ServiceError as exc:
+        form.add_error(None, str(exc))
+        return _rerender(request, intake, decision_form=form)
+    messages.success(request, "Decision recorded.")
+    return redirect("review:intake", intake.public_id)
+
+
+@require_perm(Perm.REVIEW)
+@require_POST
+def reopen(request, public_id):
+    intake = access_intake_for_staff(request.user, public_id, Perm.REVIEW)
+    form = ReopenForm(request.POST)
+    if not form.is_valid():
+        return _rerender(request, intake, reopen_form=form)
+    try:
+        services.review_reopen(
+            actor=request.user,
+            intake=intake,
+            reason=form.cleaned_data["reason"],
+            expected_version=form.cleaned_data["version"],
+            request=request,
+        )
+    except services.ConflictError as exc:
+        return _conflict(request, intake, exc)
+    except services.ServiceError as exc:
+        form.add_error(None, str(exc))
+        return _rerender(request, intake, reopen_form=form)
+    messages.success(request, "Intake reopened: update the plan and record a new decision.")
+    return redirect("review:intake", intake.public_id)

@@ -37,10 +37,18 @@
     form.querySelectorAll("[data-item]").forEach(function (item) {
       var derived = {};
       try { derived = JSON.parse(item.getAttribute("data-derived") || "{}"); } catch (e) { derived = {}; }
+      // Follow-ups come after the fields they depend on. A hidden follow-up counts as
+      // unanswered, as on the server: after "no" to blood thinners, a still-ticked warfarin
+      // must not keep the INR question on screen.
+      var hidden = {};
       item.querySelectorAll(".follow-up[data-when]").forEach(function (box) {
         var conditions = JSON.parse(box.getAttribute("data-when"));
-        var show = conditions.every(function (c) { return holds(c, fieldValue(form, c.field, derived)); });
+        var show = conditions.every(function (c) {
+          var value = hidden[c.field] ? null : fieldValue(form, c.field, derived);
+          return holds(c, value);
+        });
         box.hidden = !show;
+        if (!show) { hidden[box.getAttribute("data-field")] = true; }
       });
     });
   }

@@ -1,0 +1,45 @@
+"""Intakes at later stages, built through the services exactly as the app builds them."""
+
+from __future__ import annotations
+
+from screening import questionnaire, services
+from screening.demo import negative_answers
+from screening.models import Intake
+from tests.conftest import make_intake
+
+
+def complete_answers(intake: Intake, extra: dict | None = None) -> dict:
+    """A full questionnaire with nothing to report, plus ``extra`` items, derived as the
+    wizard derives them."""
+    return questionnaire.derive(
+        {**negative_answers(), **(extra or {})},
+        thresholds=services.clinic_thresholds(),
+        age_years=services.intake_age(intake),
+    )
+
+
+def fill_all_steps(intake: Intake, answers: dict) -> None:
+    for section in questionnaire.SECTIONS:
+        if section.id == "review":
+            continue
+        values = {item_id: answers[item_id] for item_id in section.items if item_id in answers}
+        services.intake_save_step(intake=intake, section_id=section.id, values=values)
+
+
+def make_submitted_intake(extra: dict | None = None, **intake_fields) -> Intake:
+    intake = make_intake(**intake_fields)
+    fill_all_steps(intake, complete_answers(intake, extra))
+    intake, _ = services.intake_submit(intake=intake)
+    return intake
+
+
+def set_plan(intake: Intake, actor, techniques, regions, clinician=None):
+    intake.refresh_from_db()
+    return services.review_set_plan(
+        actor=actor,
+        intake=intake,
+        techniques=techniques,
+        regions=regions,
+        clinician=clinician or {},
+        expected_version=intake.version,
+    )

@@ -1,0 +1,252 @@
+"""Practitioner pages: the queue (fixed query count), the detail page and its forms."""
+
+import datetime
+import threading
+
+import pytest
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from screening import services
+from screening.models import AuditEvent, Intake
+from tests.conftest import make_intake, make_patient
+from tests.factories import make_submitted_intake, set_plan
+
+pytestmark = pytest.mark.django_db
+
+INFECTED_FOREARM = {
+    "skin_lesion_or_local_infection": {
+        "answer": True,
+        "type": "infected cut",
+        "regions": ["forearm_hand_left"],
+    }
+}
+
+
+def _bulk_submitted(count: int) -> None:
+    """Many submitted intakes today, made cheaply (the queue only reads stored columns)."""
+    today = timezone.now().replace(hour=9, minute=0, second=0, microsecond=0)
+    patients = [make_patient(full_name=f"Patient {n}") for n in range(count)]
+    Intake.objects.bulk_create(
+        Intake(
+            patient=patient,
+            appointment_at=today + datetime.timedelta(minutes=n),
+            status=Intake.Status.SUBMITTED,
+            latest_outcome=("clear", "precaution", "contraindicated")[n % 3],
+            latest_flag_count=n % 4,
+        )
+        for n, patient in enumerate(patients)
+    )
+
+
+def _queue_queries(client, practitioner) -> int:
+    client.force_login(practitioner)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("review:queue"))
+    assert response.status_code == 200
+    return len(captured)
+
+
+def test_queue_query_count_is_the_same_for_1_and_200_intakes(client, practitioner):
+    _bulk_submitted(1)
+    _queue_queries(client, practitioner)  # warm-up: creates the clinic settings row once
+    one = _queue_queries(client, practitioner)
+    _bulk_submitted(199)
+
+    many = _queue_queries(client, practitioner)
+
+    assert one == many
+
+
+def test_queue_orders_by_time_then_risk_and_filters(client, practitioner):
+    at = timezone.now().replace(hour=10, minute=0, second=0, microsecond=0)
+    clear = make_intake(
+        make_patient(full_name="Clear Person"), appointment_at=at,
+        status="submitted", latest_outcome="clear",
+    )
+    risky = make_intake(
+        make_patient(full_name="Risky Person"), appointment_at=at,
+        status="submitted", latest_outcome="contraindicated",
+    )
+    client.force_login(practitioner)
+
+    html = client.get(reverse("review:queue")).content.decode()
+    filtered = client.get(reverse("review:queue"), {"outcome": "clear"}).content.decode()
+    searched = client.get(reverse("review:queue"), {"q": "risky"}).content.decode()
+
+    assert html.index("Risky Person") < html.index("Clear Person")
+    assert "Risky Person" not in filtered and "Clear Person" in filtered
+    assert "Risky Person" in searched and "Clear Person" not in searched
+    assert clear.pk and risky.pk
+
+
+def test_queue_ignores_bad_filter_values(client, practitioner):
+    client.force_login(practitioner)
+
+    response = client.get(reverse("review:queue"), {"day": "not-a-date", "page": "-4", "outcome": "x"})
+
+    assert response.status_code == 200
+
+
+def test_detail_shows_flags_with_sources_and_audits_the_view(client, practitioner):
+    intake = make_submitted_intake(INFECTED_FOREARM)
+    client.force_login(practitioner)
+
+    response = client.get(reverse("review:intake", args=[intake.public_id]))
+
+    html = response.content.decode()
+    assert "Infection, wound or skin problem" in html or "skin" in html.lower()
+    assert "pending plan" in html
+    assert "[R16]" in html  # a source expanded to its citation
+    assert AuditEvent.objects.filter(action="intake.view", intake=intake).count() == 1
+
+
+def test_front_desk_cannot_open_the_clinical_detail(client, front_desk):
+    intake = make_submitted_intake(INFECTED_FOREARM)
+    client.force_login(front_desk)
+
+    assert client.get(reverse("review:intake", args=[intake.public_id])).status_code == 403
+
+
+def test_plan_post_rescreens_and_says_which_flags_disappeared(client, practitioner):
+    intake = make_submitted_intake(INFECTED_FOREARM)
+    set_plan(intake, practitioner, ["manual_static"], ["forearm_hand_left"])
+    intake.refresh_from_db()
+    client.force_login(practitioner)
+
+    response = client.post(
+        reverse("review:plan", args=[intake.public_id]),
+        {"version": intake.version, "techniques": ["manual_static"], "regions": ["lumbar"]},
+        follow=True,
+    )
+
+    assert "No longer flagged" in response.content.decode()
+    intake.refresh_from_db()
+    assert intake.latest_outcome == "clear"
+
+
+def test_plan_post_with_aliases_expands_them(client, practitioner):
+    intake = make_submitted_intake()
+    client.force_login(practitioner)
+
+    client.post(
+        reverse("review:plan", args=[intake.public_id]),
+        {"version": intake.version, "techniques": ["manual_static"], "regions": ["lower_limb_left"]},
+    )
+
+    intake.refresh_from_db()
+    assert intake.plan_regions == ["thigh_left", "knee_left", "leg_foot_left"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"techniques": ["manual_static"]},  # no region
+        {"regions": ["lumbar"]},  # no technique
+        {"techniques": ["laser"], "regions": ["lumbar"]},
+        {"techniques": ["manual_static"], "regions": ["tail"]},
+    ],
+)
+def test_plan_post_with_bad_input_changes_nothing(client, practitioner, data):
+    intake = make_submitted_intake()
+    client.force_login(practitioner)
+
+    response = client.post(
+        reverse("review:plan", args=[intake.public_id]), {"version": intake.version, **data}
+    )
+
+    assert response.status_code == 400
+    intake.refresh_from_db()
+    assert intake.plan_regions == [] and intake.plan_techniques == []
+
+
+def test_stale_form_gets_a_conflict_message_not_an_overwrite(client, practitioner):
+    intake = make_submitted_intake()
+    stale_version = intake.version
+    set_plan(intake, practitioner, ["manual_static"], ["lumbar"])  # a colleague saves first
+    client.force_login(practitioner)
+
+    response = client.post(
+        reverse("review:plan", args=[intake.public_id]),
+        {"version": stale_version, "techniques": ["estim"], "regions": ["knee_left"]},
+        follow=True,
+    )
+
+    assert "Someone else saved this intake" in response.content.decode()
+    intake.refresh_from_db()
+    assert intake.plan_regions == ["lumbar"]
+
+
+def test_resolve_and_decide_through_the_pages(client, practitioner):
+    intake = make_submitted_intake({"anxiety_mental_health": {"answer": True}})
+    set_plan(intake, practitioner, ["manual_static"], ["lumbar"])
+    intake.refresh_from_db()
+    client.force_login(practitioner)
+
+    client.post(
+        reverse("review:resolve", args=[intake.public_id]),
+        {"version": intake.version, "item": "anxiety_mental_health", "mitigation": "Lying down."},
+    )
+    intake.refresh_from_db()
+    response = client.post(
+        reverse("review:decide", args=[intake.public_id]),
+        {"version": intake.version, "decision": "cleared_with_modifications", "note": ""},
+    )
+
+    assert response.status_code == 302
+    intake.refresh_from_db()
+    assert intake.status == "reviewed" and intake.decision == "cleared_with_modifications"
+
+
+def test_decide_with_open_flags_shows_why(client, practitioner):
+    intake = make_submitted_intake({"anxiety_mental_health": {"answer": True}})
+    set_plan(intake, practitioner, ["manual_static"], ["lumbar"])
+    intake.refresh_from_db()
+    client.force_login(practitioner)
+
+    response = client.post(
+        reverse("review:decide", args=[intake.public_id]),
+        {"version": intake.version, "decision": "cleared"},
+    )
+
+    assert response.status_code == 400
+    assert "still open: anxiety_mental_health" in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_plan_saves_one_wins_the_other_conflicts(practitioner, clinic_admin):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs real concurrent transactions: runs on PostgreSQL in CI")
+    intake = make_submitted_intake()
+    version = intake.version
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def save(regions):
+        try:
+            barrier.wait(timeout=10)
+            services.review_set_plan(
+                actor=practitioner,
+                intake=Intake.objects.get(pk=intake.pk),
+                techniques=["manual_static"],
+                regions=regions,
+                clinician={},
+                expected_version=version,
+            )
+            outcomes.append("saved")
+        except services.ConflictError:
+            outcomes.append("conflict")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=save, args=(r,)) for r in (["lumbar"], ["knee_left"])]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["conflict", "saved"]
+    intake.refresh_from_db()
+    assert intake.version == version + 1
