@@ -10,7 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from screening import questionnaire, regions
-from screening.models import ClinicSettings
+from screening.models import ClinicSettings, Intake
 from screening.permissions import Role
 
 
@@ -133,7 +133,9 @@ def _django_field(spec, label: str, help_text: str) -> forms.Field:
         return forms.MultipleChoiceField(choices=choices, widget=RegionsWidget, **common)
     if kind in questionnaire.NUMBER_KINDS:
         mode = "numeric" if kind == questionnaire.INTEGER else "decimal"
-        suffix = f" ({spec.unit})" if spec.unit else ""
+        # "How many weeks pregnant are you?" needs no "(weeks)"; "Height" needs its "(cm)".
+        named = spec.unit.casefold() in label.casefold()
+        suffix = f" ({spec.unit})" if spec.unit and not named else ""
         return forms.CharField(
             max_length=20,
             widget=forms.TextInput(attrs={"inputmode": mode, "autocomplete": "off"}),
@@ -235,12 +237,15 @@ class StepForm(forms.Form):
                 field_name(item.id, key): _to_js(value)
                 for key, value in self.derived_preview(item, current).items()
             }
+            # Pruned like the stored answers, so that a follow-up of a hidden follow-up stays
+            # hidden (INR after "no" to blood thinners, even with an agent still ticked).
+            enabled = {f.id for f in questionnaire.enabled_fields(item.id, current)}
             follow_ups = [
                 {
                     "field": self[entry["name"]],
                     "kind": entry["spec"].kind,
                     "when": entry["when"],
-                    "visible": entry["spec"].enabled(current),
+                    "visible": entry["spec"].id in enabled,
                 }
                 for entry in block["follow_ups"]
             ]
@@ -416,6 +421,12 @@ class DeclarationForm(forms.Form):
     )
 
 
+# The questionnaire takes ages up to 120 years: a patient accepted here is at most 118 today
+# and so at most 120 at an appointment up to two years ahead.
+MAX_AGE_YEARS = 118
+MAX_DAYS_AHEAD = 2 * 366
+
+
 class IntakeCreateForm(forms.Form):
     """Front desk: a new intake for an appointment."""
 
@@ -454,11 +465,31 @@ class IntakeCreateForm(forms.Form):
         return name
 
     def clean_date_of_birth(self):
+        from django.utils import timezone
+
         value = self.cleaned_data["date_of_birth"]
-        if value > datetime.date.today():
+        today = timezone.localdate()  # the clinic's date, as the service checks it
+        if value > today:
             raise forms.ValidationError(_("The date of birth cannot be in the future."))
-        if value.year < 1900:
+        # The questionnaire's age is 0 to 120 years; an older age would stop the patient at
+        # "About you" with an error they cannot correct.
+        if value.year < 1900 or today.year - value.year > MAX_AGE_YEARS:
             raise forms.ValidationError(_("Please check the year of birth."))
+        return value
+
+    def clean_appointment_date(self):
+        from django.utils import timezone
+
+        # A date before the birth or decades ahead gives an age the questionnaire refuses,
+        # so the patient could never finish; such a date is a typing slip.
+        value = self.cleaned_data["appointment_date"]
+        today = timezone.localdate()
+        if value < today:
+            raise forms.ValidationError(_("The appointment date is in the past."))
+        if value > today + datetime.timedelta(days=MAX_DAYS_AHEAD):
+            raise forms.ValidationError(
+                _("Please check the appointment date: it is more than two years away.")
+            )
         return value
 
     def appointment_at(self):
@@ -468,3 +499,230 @@ class IntakeCreateForm(forms.Form):
             self.cleaned_data["appointment_date"], self.cleaned_data["appointment_time"]
         )
         return timezone.make_aware(naive)
+
+
+# ---------------------------------------------------------------------------------------------
+# Practitioner review
+
+CLINICIAN_CHOICES = (("", _("Not checked yet")), ("yes", _("Yes")), ("no", _("No")))
+
+
+class VersionedForm(forms.Form):
+    """Carries the intake version the page was built from, to detect conflicting saves."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class PlanForm(VersionedForm):
+    techniques = forms.MultipleChoiceField(
+        label=_("Techniques"),
+        choices=[(t.id, t.label) for t in regions.TECHNIQUES.values()],
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one technique.")},
+    )
+    regions = forms.MultipleChoiceField(
+        label=_("Body regions to needle"),
+        choices=[(r, r) for r in (*regions.REGIONS, *regions.ALIASES)],
+        widget=RegionsWidget,
+        error_messages={"required": _("Choose at least one body region.")},
+    )
+    able_to_understand_and_decide = forms.ChoiceField(
+        label=_(
+            "Capacity check: the patient understands the procedure and can decide and report "
+            "symptoms"
+        ),
+        choices=CLINICIAN_CHOICES,
+        required=False,
+    )
+    qualified_interpreter_available = forms.ChoiceField(
+        label=_("A qualified interpreter is available for this appointment"),
+        choices=CLINICIAN_CHOICES,
+        required=False,
+    )
+
+    CLINICIAN_FIELDS = {
+        "able_to_understand_and_decide": "cognitive_impairment",
+        "qualified_interpreter_available": "interpreter_needed",
+    }
+
+    def __init__(self, *args, relevant_items=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        for field, item_id in self.CLINICIAN_FIELDS.items():
+            if item_id not in relevant_items:
+                del self.fields[field]
+
+    def clinician_answers(self) -> dict:
+        answers: dict = {}
+        for field, item_id in self.CLINICIAN_FIELDS.items():
+            raw = self.cleaned_data.get(field)
+            if raw in ("yes", "no"):
+                answers[item_id] = {field: raw == "yes"}
+        return answers
+
+
+class ResolutionForm(VersionedForm):
+    item = forms.CharField(widget=forms.HiddenInput, max_length=60)
+    mitigation = forms.CharField(
+        label=_("Mitigation applied"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    justification = forms.CharField(
+        label=_("Clinical justification for overriding"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class DecisionForm(VersionedForm):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=Intake.Decision.choices,
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required for 'not today' and 'refer'."),
+    )
+
+
+class ReopenForm(VersionedForm):
+    reason = forms.CharField(
+        label=_("Why reopen?"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class QueueFilterForm(forms.Form):
+    STATUS_CHOICES = (
+        ("submitted", _("Awaiting review")),
+        ("reviewed", _("Reviewed")),
+        ("signed", _("Signed")),
+        ("draft", _("Not sent yet")),
+        ("all", _("All")),
+    )
+    day = forms.DateField(
+        label=_("Day"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    mine = forms.BooleanField(label=_("Only my patients"), required=False)
+    outcome = forms.ChoiceField(
+        label=_("Screening"),
+        required=False,
+        choices=(
+            ("", _("Any")),
+            ("contraindicated", _("Contraindicated")),
+            ("precaution", _("Precaution")),
+            ("clear", _("Clear")),
+        ),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=STATUS_CHOICES,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    q = forms.CharField(label=_("Patient name"), required=False, max_length=100)
+    page = forms.IntegerField(
+        required=False, min_value=1, max_value=10_000, widget=forms.HiddenInput
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Consent signatures
+
+
+class PatientSignForm(forms.Form):
+    """The patient (or guardian) signs on the tablet; an interpreter signs when one was used."""
+
+    signer_role = forms.ChoiceField(
+        label=_("Who is signing?"),
+        choices=(("patient", _("The patient")), ("guardian", _("A parent or legal guardian"))),
+        widget=forms.RadioSelect,
+    )
+    signer_name = forms.CharField(label=_("Full name of the person signing"), max_length=200)
+    guardian_relationship = forms.CharField(
+        label=_("Relationship to the patient"), max_length=100, required=False
+    )
+    assent_words = forms.CharField(
+        label=_("The young person's answer, in their own words"),
+        help_text=_('Ask: "Are you happy to try this treatment?" and write down what they say.'),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    signature = forms.CharField(widget=forms.HiddenInput, required=False, max_length=600_000)
+    interpreter_name = forms.CharField(
+        label=_("Interpreter's name"), max_length=200, required=False
+    )
+    interpreter_language = forms.CharField(label=_("Language"), max_length=100, required=False)
+    interpreter_mode = forms.ChoiceField(
+        label=_("How the interpreter took part"),
+        choices=(
+            ("", "—"),
+            ("in_person", _("In person")),
+            ("phone", _("By phone")),
+            ("video", _("By video")),
+        ),
+        required=False,
+    )
+    interpreter_signature = forms.CharField(
+        widget=forms.HiddenInput, required=False, max_length=600_000
+    )
+
+    def __init__(self, *args, minor: bool, interpreter: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.minor = minor
+        self.interpreter = interpreter
+        if not minor:
+            del self.fields["assent_words"]
+        if not interpreter:
+            for name in (
+                "interpreter_name",
+                "interpreter_language",
+                "interpreter_mode",
+                "interpreter_signature",
+            ):
+                del self.fields[name]
+
+    def clean(self):
+        cleaned = super().clean()
+        role = cleaned.get("signer_role")
+        if self.minor and role == "patient":
+            self.add_error(
+                "signer_role",
+                _("For a patient under the age of consent, a parent or guardian signs."),
+            )
+        if role == "guardian" and not cleaned.get("guardian_relationship", "").strip():
+            self.add_error(
+                "guardian_relationship", _("Please say how you are related to the patient.")
+            )
+        if self.minor and not cleaned.get("assent_words", "").strip():
+            self.add_error("assent_words", _("Please write down the young person's answer."))
+        if self.interpreter:
+            for name in ("interpreter_name", "interpreter_language", "interpreter_mode"):
+                if not cleaned.get(name):
+                    self.add_error(name, _("Please fill this in for the interpreter."))
+        return cleaned
+
+
+class PractitionerSignForm(forms.Form):
+    consent_id = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    signature = forms.CharField(widget=forms.HiddenInput, required=False, max_length=600_000)
+
+
+class PaperConsentForm(forms.Form):
+    signer_name = forms.CharField(
+        label=_("Name of the person who signed the paper form"), max_length=200
+    )
+    confirm = forms.BooleanField(
+        label=_(
+            "I have checked that the printed consent was signed and dated by the patient (or "
+            "guardian) and the practitioner, and filed it."
+        ),
+        error_messages={"required": _("Please confirm that you checked the signed paper form.")},
+    )

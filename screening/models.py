@@ -350,6 +350,74 @@ class Decision(models.Model):
         return f"{self.decision} by {self.decided_by_id}"
 
 
+class Consent(models.Model):
+    """A consent for one intake and plan.
+
+    On the tablet the patient (or guardian, and an interpreter when one is used) signs first;
+    the consent waits for the practitioner's co-signature, and only then is the PDF rendered
+    once and frozen here as bytes with their SHA-256. On paper, the unsigned PDF that was
+    printed is frozen and a named staff member records that it was signed. A signed consent is
+    never edited: signing again creates a new consent that supersedes this one.
+    """
+
+    class Status(models.TextChoices):
+        AWAITING_PRACTITIONER = "awaiting_practitioner", _("Waiting for the practitioner")
+        SIGNED = "signed", _("Signed")
+        SUPERSEDED = "superseded", _("Superseded")
+
+    class Method(models.TextChoices):
+        TABLET = "tablet", _("Signed on the tablet")
+        PAPER = "paper", _("Signed on paper")
+
+    class SignerRole(models.TextChoices):
+        PATIENT = "patient", _("Patient")
+        GUARDIAN = "guardian", _("Parent or guardian")
+
+    class InterpreterMode(models.TextChoices):
+        IN_PERSON = "in_person", _("In person")
+        PHONE = "phone", _("By phone")
+        VIDEO = "video", _("By video")
+
+    intake = models.ForeignKey(Intake, on_delete=models.PROTECT, related_name="consents")
+    status = models.CharField(max_length=30, choices=Status.choices)
+    method = models.CharField(max_length=10, choices=Method.choices)
+    consent_text_version = models.CharField(max_length=40)
+    screening = models.ForeignKey(ScreeningResult, on_delete=models.PROTECT, related_name="+")
+
+    signer_name = models.CharField(max_length=200, blank=True)
+    signer_role = models.CharField(max_length=10, choices=SignerRole.choices, blank=True)
+    guardian_relationship = models.CharField(max_length=100, blank=True)
+    assent_words = models.TextField(blank=True)
+    patient_signature = models.BinaryField(null=True, blank=True)  # PNG
+    patient_signed_at = models.DateTimeField(null=True, blank=True)
+
+    interpreter_name = models.CharField(max_length=200, blank=True)
+    interpreter_language = models.CharField(max_length=100, blank=True)
+    interpreter_mode = models.CharField(max_length=10, choices=InterpreterMode.choices, blank=True)
+    interpreter_signature = models.BinaryField(null=True, blank=True)  # PNG
+
+    practitioner = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    practitioner_signature = models.BinaryField(null=True, blank=True)  # PNG
+    practitioner_signed_at = models.DateTimeField(null=True, blank=True)
+
+    recorded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    pdf = models.BinaryField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Consent #{self.pk} ({self.status})"
+
+
 class AuditQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise PermissionError("audit events are append-only")

@@ -24,6 +24,20 @@ desk_urls = (
         path("intakes/<uuid:public_id>/", desk.intake_detail, name="intake"),
         path("intakes/<uuid:public_id>/link/", desk.link_issue, name="link_issue"),
         path("intakes/<uuid:public_id>/handover/", desk.handover, name="handover"),
+        path("intakes/<uuid:public_id>/documents/", desk.documents, name="documents"),
+        path("intakes/<uuid:public_id>/consent.pdf", desk.consent_pdf, name="consent_pdf"),
+        path("intakes/<uuid:public_id>/aftercare.pdf", desk.aftercare_pdf, name="aftercare_pdf"),
+        path(
+            "intakes/<uuid:public_id>/consents/<int:consent_id>.pdf",
+            desk.signed_consent_pdf,
+            name="signed_consent_pdf",
+        ),
+        path(
+            "intakes/<uuid:public_id>/consent/handover/",
+            desk.consent_handover,
+            name="consent_handover",
+        ),
+        path("intakes/<uuid:public_id>/consent/paper/", desk.consent_paper, name="consent_paper"),
     ],
     "desk",
 )
@@ -36,6 +50,7 @@ review_urls = (
         path("intakes/<uuid:public_id>/resolve/", review.resolve, name="resolve"),
         path("intakes/<uuid:public_id>/decide/", review.decide, name="decide"),
         path("intakes/<uuid:public_id>/reopen/", review.reopen, name="reopen"),
+        path("intakes/<uuid:public_id>/cosign/", review.cosign, name="cosign"),
     ],
     "review",
 )
@@ -59,6 +74,8 @@ patient_urls = (
         path("p/<uuid:public_id>/done/", patient.done, name="done"),
         path("p/<uuid:public_id>/saved/", patient.saved, name="saved"),
         path("p/<uuid:public_id>/leave/", patient.leave, name="leave"),
+        path("p/<uuid:public_id>/sign/", patient.sign, name="sign"),
+        path("p/<uuid:public_id>/signed/", patient.signed, name="signed"),
     ],
     "patient",
 )

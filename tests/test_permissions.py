@@ -27,6 +27,16 @@ MATRIX = {
     "desk:intake": ("intake", (302, 200, 200, 200)),
     "desk:link_issue": ("intake", (302, 405, 405, 405)),  # POST only
     "desk:handover": ("intake", (302, 405, 405, 405)),  # POST only
+    # Documents: a draft intake is not cleared, so the PDFs answer 409 with the reason.
+    "desk:documents": ("intake", (302, 200, 200, 403)),
+    "desk:consent_pdf": ("intake", (302, 409, 409, 403)),
+    "desk:aftercare_pdf": ("intake", (302, 409, 409, 403)),
+    "desk:signed_consent_pdf": ("intake_consent", (302, 404, 404, 403)),  # no such consent
+    "desk:consent_handover": ("intake", (302, 405, 405, 403)),  # POST only
+    "desk:consent_paper": ("intake", (302, 405, 405, 403)),  # POST only
+    "review:cosign": ("intake", (302, 403, 200, 403)),
+    "patient:sign": ("intake", (404, 404, 404, 404)),
+    "patient:signed": ("intake", (404, 404, 404, 404)),
     "review:intake": ("intake", (302, 403, 200, 403)),
     "review:plan": ("intake", (302, 403, 405, 403)),  # POST only
     "review:resolve": ("intake", (302, 403, 405, 403)),  # POST only
@@ -47,6 +57,8 @@ MATRIX = {
 NOT_YOURS = {
     "desk:intake": (404, 404, 404),
     "review:intake": (403, 404, 403),
+    "desk:documents": (404, 404, 403),
+    "review:cosign": (403, 404, 403),
 }
 
 
@@ -76,6 +88,8 @@ def _kwargs(kind, intake):
         return {"public_id": intake.public_id}
     if kind == "intake_step":
         return {"public_id": intake.public_id, "section_id": "bleeding"}
+    if kind == "intake_consent":
+        return {"public_id": intake.public_id, "consent_id": 999999}
     if kind == "token":
         return {"token": "not-a-real-token"}
     raise AssertionError(kind)
@@ -87,7 +101,7 @@ def _kwargs(kind, intake):
 def test_matrix_status_for_each_role(client, users_by_role, url_name, audience):
     kind, statuses = MATRIX[url_name]
     expected = statuses[AUDIENCES.index(audience)]
-    intake = make_intake() if kind in ("intake", "intake_step") else None
+    intake = make_intake() if kind and kind.startswith("intake") else None
     if audience != ANON:
         client.force_login(users_by_role[audience])
 

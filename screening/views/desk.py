@@ -4,14 +4,16 @@ import datetime
 
 import segno
 from django.contrib import messages
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from screening import services
-from screening.forms import IntakeCreateForm
-from screening.models import ClinicSettings, Intake
+from screening.forms import IntakeCreateForm, PaperConsentForm
+from screening.models import ClinicSettings, Consent, Intake
 from screening.permissions import Perm, access_intake_for_staff, require_perm
 from screening.views.patient import start_patient_session
 
@@ -24,21 +26,66 @@ def _day_from(request) -> datetime.date:
         return timezone.localdate()
 
 
+def board_state(intake: Intake) -> tuple[str, str]:
+    """(state, next action) for the front desk; uses prefetched links and consents."""
+    status = intake.status
+    if status == Intake.Status.CANCELLED:
+        return "Cancelled", ""
+    if status == Intake.Status.EXPIRED:
+        return "Link expired", "Create a new link"
+    if status == Intake.Status.DRAFT:
+        links = list(intake.links.all())
+        opened = any(link.first_used_at for link in links)
+        if intake.completed_steps or opened:
+            return "Patient answering", "Waiting for patient"
+        if any(link.revoked_at is None for link in links):
+            return "Link sent", "Waiting for patient"
+        return "Not started", "Send link or hand over the tablet"
+    if status == Intake.Status.SUBMITTED:
+        flagged = intake.latest_outcome in ("precaution", "contraindicated")
+        return ("Flagged" if flagged else "Submitted"), "Awaiting practitioner review"
+    if status == Intake.Status.SIGNED:
+        return "Signed", "Print aftercare"
+    if intake.decision in (Intake.Decision.NOT_TODAY, Intake.Decision.REFER):
+        return intake.get_decision_display(), "No needling today"
+    consents = list(intake.consents.all())
+    if any(c.status == "awaiting_practitioner" for c in consents):
+        return "Cleared", "Waiting for the practitioner's signature"
+    return "Cleared", "Ready to sign"
+
+
 @require_perm(Perm.VIEW_BOARD)
 def board(request):
+    """The day's appointments with each intake's state and the next action; refreshes itself."""
     day = _day_from(request)
     intakes = (
         Intake.objects.select_related("patient", "practitioner")
+        .prefetch_related(
+            "links",
+            # Only the status: the frozen PDFs and signature images stay in the database.
+            Prefetch("consents", queryset=Consent.objects.only("id", "intake_id", "status")),
+        )
         .filter(appointment_at__date=day)
         .order_by("appointment_at", "pk")
+        .defer("answers", "clinician_answers")
     )
-    return render(request, "screening/desk/board.html", {"day": day, "intakes": intakes})
+    rows = [{"intake": intake, "state": board_state(intake)} for intake in intakes]
+    return render(
+        request,
+        "screening/desk/board.html",
+        {
+            "day": day,
+            "rows": rows,
+            "previous_day": day - datetime.timedelta(days=1),
+            "next_day": day + datetime.timedelta(days=1),
+        },
+    )
 
 
 @require_perm(Perm.MANAGE_INTAKES)
 @require_http_methods(["GET", "POST"])
 def intake_new(request):
-    form = IntakeCreateForm(request.POST or None)
+    form = IntakeCreateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -108,3 +155,147 @@ def handover(request, public_id):
         return redirect("desk:intake", intake.public_id)
     start_patient_session(request, intake=intake, link_id=None, kiosk=True)
     return redirect("patient:verify", intake.public_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Documents and consent
+
+
+def documents_available(intake):
+    # Imported on use: the documents module pulls in WeasyPrint, which only these views need.
+    from screening.documents import documents_available as available
+
+    return available(intake)
+
+
+def _render(kind: str, intake) -> bytes:
+    from screening import pdf
+
+    return pdf.render_consent(intake, None) if kind == "consent" else pdf.render_aftercare(intake)
+
+
+def _pdf_response(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/pdf")
+    # The file name carries no patient data; the page title inside the PDF does.
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+def _documents_refused(request, intake, reason):
+    return render(
+        request,
+        "screening/desk/documents_unavailable.html",
+        {"intake": intake, "reason": reason},
+        status=409,
+    )
+
+
+@require_perm(Perm.PRINT_DOCUMENTS)
+def documents(request, public_id):
+    """Everything the desk does with the documents of one intake."""
+    intake = access_intake_for_staff(request.user, public_id, Perm.PRINT_DOCUMENTS)
+    available, reason = documents_available(intake)
+    services.audit_record(actor=request.user, action="documents.view", intake=intake)
+    return render(
+        request,
+        "screening/desk/documents.html",
+        {
+            "intake": intake,
+            "available": available,
+            "reason": reason,
+            "consents": intake.consents.select_related("practitioner", "recorded_by").order_by(
+                "-created_at"
+            ),
+            "paper_form": PaperConsentForm(),
+        },
+    )
+
+
+@require_perm(Perm.PRINT_DOCUMENTS)
+@require_GET
+def consent_pdf(request, public_id):
+    """The consent for printing (unsigned): the paper path, or to read before signing."""
+    intake = access_intake_for_staff(request.user, public_id, Perm.PRINT_DOCUMENTS)
+    available, reason = documents_available(intake)
+    if not available:
+        return _documents_refused(request, intake, reason)
+    data = _render("consent", intake)
+    services.audit_record(actor=request.user, action="document.print_consent", intake=intake)
+    return _pdf_response(data, "consent.pdf")
+
+
+@require_perm(Perm.PRINT_DOCUMENTS)
+@require_GET
+def aftercare_pdf(request, public_id):
+    intake = access_intake_for_staff(request.user, public_id, Perm.PRINT_DOCUMENTS)
+    available, reason = documents_available(intake)
+    if not available:
+        return _documents_refused(request, intake, reason)
+    data = _render("aftercare", intake)
+    services.audit_record(actor=request.user, action="document.print_aftercare", intake=intake)
+    return _pdf_response(data, "aftercare.pdf")
+
+
+@require_perm(Perm.PRINT_DOCUMENTS)
+@require_GET
+def signed_consent_pdf(request, public_id, consent_id):
+    """A signed consent exactly as it was frozen: the stored bytes, never re-rendered."""
+    intake = access_intake_for_staff(request.user, public_id, Perm.PRINT_DOCUMENTS)
+    consent = intake.consents.filter(pk=consent_id, pdf__isnull=False).first()
+    if consent is None:
+        raise Http404
+    services.audit_record(
+        actor=request.user,
+        action="document.download_signed_consent",
+        intake=intake,
+        obj=consent,
+        detail={"sha256": consent.sha256},
+    )
+    return _pdf_response(bytes(consent.pdf), f"consent-signed-{consent.pk}.pdf")
+
+
+@require_perm(Perm.COLLECT_SIGNATURES)
+@require_POST
+def consent_handover(request, public_id):
+    """Hand the tablet to the patient to sign the consent (staff are signed out)."""
+    intake = access_intake_for_staff(request.user, public_id, Perm.COLLECT_SIGNATURES)
+    try:
+        services.consent_handover(actor=request.user, intake=intake, request=request)
+    except services.ServiceError as exc:
+        messages.error(request, str(exc))
+        return redirect("desk:documents", intake.public_id)
+    start_patient_session(request, intake=intake, link_id=None, kiosk=True, purpose="sign")
+    return redirect("patient:verify", intake.public_id)
+
+
+@require_perm(Perm.COLLECT_SIGNATURES)
+@require_POST
+def consent_paper(request, public_id):
+    intake = access_intake_for_staff(request.user, public_id, Perm.COLLECT_SIGNATURES)
+    form = PaperConsentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.consent_record_paper(
+                actor=request.user,
+                intake=intake,
+                signer_name=form.cleaned_data["signer_name"],
+                request=request,
+            )
+        except services.ServiceError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "Paper consent recorded.")
+        return redirect("desk:documents", intake.public_id)
+    available, reason = documents_available(intake)
+    return render(
+        request,
+        "screening/desk/documents.html",
+        {
+            "intake": intake,
+            "available": available,
+            "reason": reason,
+            "consents": intake.consents.order_by("-created_at"),
+            "paper_form": form,
+        },
+        status=400,
+    )

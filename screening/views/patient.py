@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from screening import questionnaire, services
-from screening.forms import DeclarationForm, IdentityForm, StepForm
-from screening.models import ClinicSettings, Intake
+from screening.forms import DeclarationForm, IdentityForm, PatientSignForm, StepForm
+from screening.models import ClinicSettings, Intake, IntakeLink
 from screening.permissions import PATIENT_SESSION_KEY, access_intake_for_patient
 
 STEPS = tuple(section for section in questionnaire.SECTIONS if section.id != "review")
@@ -27,7 +27,9 @@ COMPLETED_BY_CHOICES = (
 LINK_PROBLEM_STATUS = {"unknown": 404, "expired": 410, "locked": 403}
 
 
-def start_patient_session(request, *, intake: Intake, link_id, kiosk: bool) -> None:
+def start_patient_session(
+    request, *, intake: Intake, link_id, kiosk: bool, purpose: str = "questionnaire"
+) -> None:
     """Turn this browser into a patient session for one intake (ends any staff sign-in)."""
     if request.user.is_authenticated:
         auth.logout(request)
@@ -37,7 +39,27 @@ def start_patient_session(request, *, intake: Intake, link_id, kiosk: bool) -> N
         "link": link_id,
         "kiosk": kiosk,
         "verified": False,
+        "purpose": purpose,
     }
+
+
+def unfinished_steps(intake: Intake) -> list[str]:
+    """Question steps not completed, or whose stored answers are no longer complete and valid.
+
+    A step once completed stays in ``completed_steps`` when the patient later changes an answer
+    and leaves with "Back" or "Save and finish later" (a partial save): for example blood
+    thinners changed to yes without saying which. Such a step must be finished again before
+    the answers can be sent.
+    """
+    missing = set(services.missing_steps(intake))
+    for section in STEPS:
+        if section.id in missing:
+            continue
+        for item_id in section.items:
+            if questionnaire.validate_item(item_id, intake.answers.get(item_id, {})):
+                missing.add(section.id)
+                break
+    return [section.id for section in STEPS if section.id in missing]
 
 
 def _resume_url(intake: Intake) -> str:
@@ -46,10 +68,17 @@ def _resume_url(intake: Intake) -> str:
         return reverse("patient:done", args=[intake.public_id])
     if "welcome" not in intake.completed_steps:
         return reverse("patient:step", args=[intake.public_id, "welcome"])
-    missing = services.missing_steps(intake)
+    missing = unfinished_steps(intake)
     if missing:
         return reverse("patient:step", args=[intake.public_id, missing[0]])
     return reverse("patient:review", args=[intake.public_id])
+
+
+def _next_url(intake: Intake, state: dict) -> str:
+    """After the identity check: the consent to sign, or the questionnaire."""
+    if state.get("purpose") == "sign":
+        return reverse("patient:sign", args=[intake.public_id])
+    return _resume_url(intake)
 
 
 def _load(request, public_id):
@@ -76,25 +105,48 @@ def open_link(request, token):
     try:
         link = services.link_open(token=token, request=request)
     except services.LinkProblem as problem:
-        return render(
-            request,
-            "screening/patient/link_problem.html",
-            {"reason": problem.reason, "clinic": ClinicSettings.load()},
-            status=LINK_PROBLEM_STATUS[problem.reason],
-        )
+        return _link_problem(request, problem.reason)
     state = request.session.get(PATIENT_SESSION_KEY)
     same = isinstance(state, dict) and state.get("link") == link.pk and state.get("verified")
-    if not same:
+    # A staff member signed in on this browser is always signed out, even when it already
+    # holds this patient's session (staff signed in after the patient had started).
+    if not same or request.user.is_authenticated:
         start_patient_session(request, intake=link.intake, link_id=link.pk, kiosk=False)
     return redirect("patient:verify", link.intake.public_id)
 
 
+def _link_problem(request, reason: str):
+    return render(
+        request,
+        "screening/patient/link_problem.html",
+        {"reason": reason, "clinic": ClinicSettings.load()},
+        status=LINK_PROBLEM_STATUS[reason],
+    )
+
+
+def _session_link_locked(request, public_id) -> bool:
+    """Is this browser's invitation link for this intake locked (too many wrong birth dates)?"""
+    state = request.session.get(PATIENT_SESSION_KEY)
+    if not isinstance(state, dict) or state.get("link") is None:
+        return False
+    return IntakeLink.objects.filter(
+        pk=state["link"],
+        intake_id=state.get("intake"),
+        intake__public_id=public_id,
+        locked_at__isnull=False,
+    ).exists()
+
+
 @require_http_methods(["GET", "POST"])
 def verify(request, public_id):
+    # A locked link keeps answering with the locked page (not a bare 404), so that a patient
+    # who tries again learns what happened and that reception can send a new link.
+    if _session_link_locked(request, public_id):
+        return _link_problem(request, "locked")
     intake, state = access_intake_for_patient(request, public_id, require_verified=False)
     if state.get("verified"):
-        return redirect(_resume_url(intake))
-    form = IdentityForm(request.POST or None)
+        return redirect(_next_url(intake, state))
+    form = IdentityForm(request.POST if request.method == "POST" else None)
     mismatch = False
     if request.method == "POST" and form.is_valid():
         link = intake.links.filter(pk=state.get("link")).first() if state.get("link") else None
@@ -106,17 +158,12 @@ def verify(request, public_id):
                 request=request,
             )
         except services.LinkProblem:
-            request.session.pop(PATIENT_SESSION_KEY, None)
-            return render(
-                request,
-                "screening/patient/link_problem.html",
-                {"reason": "locked", "clinic": ClinicSettings.load()},
-                status=403,
-            )
+            # The session stays (unverified, so it reaches nothing) to keep showing this page.
+            return _link_problem(request, "locked")
         if matches:
             state["verified"] = True
             request.session[PATIENT_SESSION_KEY] = state
-            return redirect(_resume_url(intake))
+            return redirect(_next_url(intake, state))
         mismatch = True
     return render(
         request,
@@ -224,8 +271,8 @@ def review(request, public_id):
         return redirect_response
     if intake.status != Intake.Status.DRAFT:
         return redirect("patient:done", intake.public_id)
-    form = DeclarationForm(request.POST or None)
-    missing = services.missing_steps(intake)
+    form = DeclarationForm(request.POST if request.method == "POST" else None)
+    missing = unfinished_steps(intake)
     if request.method == "POST" and form.is_valid() and not missing:
         try:
             services.intake_submit(intake=intake, request=request)
@@ -275,7 +322,7 @@ def saved(request, public_id):
 
 @require_POST
 def leave(request, public_id):
-    """"Save and finish later" on a clinic tablet ends the patient's session on that tablet."""
+    """ "Save and finish later" on a clinic tablet ends the patient's session on that tablet."""
     access_intake_for_patient(request, public_id, require_verified=False)
     request.session.flush()
     return redirect("patient:left")
@@ -283,3 +330,71 @@ def leave(request, public_id):
 
 def left(request):
     return render(request, "screening/patient/left.html", {"clinic": ClinicSettings.load()})
+
+
+@require_http_methods(["GET", "POST"])
+def sign(request, public_id):
+    """The consent on screen at tablet size, signed with a finger by the patient or guardian."""
+    intake, state, redirect_response = _load(request, public_id)
+    if redirect_response:
+        return redirect_response
+    if state.get("purpose") != "sign":
+        raise Http404
+    from screening.documents import consent_context, documents_available
+
+    available, reason = documents_available(intake)
+    minor = intake.answers.get("minor_patient", {}).get("answer") is True
+    interpreter = intake.answers.get("interpreter_needed", {}).get("answer") is True
+    form = PatientSignForm(
+        request.POST or None,
+        minor=minor,
+        interpreter=interpreter,
+        initial={"signer_role": "guardian" if minor else "patient"},
+    )
+    if request.method == "POST" and available and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.consent_patient_sign(
+                intake=intake,
+                signer_name=data["signer_name"],
+                signer_role=data["signer_role"],
+                signature=services.signature_from_data_url(data["signature"], what="patient"),
+                guardian_relationship=data.get("guardian_relationship", ""),
+                assent_words=data.get("assent_words", ""),
+                interpreter_name=data.get("interpreter_name", ""),
+                interpreter_language=data.get("interpreter_language", ""),
+                interpreter_mode=data.get("interpreter_mode", ""),
+                interpreter_signature=services.signature_from_data_url(
+                    data["interpreter_signature"], what="interpreter"
+                )
+                if interpreter
+                else None,
+                request=request,
+            )
+        except services.ServiceError as exc:
+            form.add_error(None, str(exc))
+        else:
+            state["purpose"] = "signed"
+            request.session[PATIENT_SESSION_KEY] = state
+            return redirect("patient:signed", intake.public_id)
+    return render(
+        request,
+        "screening/patient/sign.html",
+        _context(
+            intake,
+            state,
+            form=form,
+            available=available,
+            reason=reason,
+            consent=consent_context(intake) if available else None,
+        ),
+        status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET"])
+def signed(request, public_id):
+    intake, state, redirect_response = _load(request, public_id)
+    if redirect_response:
+        return redirect_response
+    return render(request, "screening/patient/signed.html", _context(intake, state))

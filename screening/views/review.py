@@ -7,11 +7,18 @@ from django.db.models import Case, IntegerField, Value, When
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from screening import answers_display, questionnaire, regions, rules, services, sources
-from screening.forms import DecisionForm, PlanForm, QueueFilterForm, ReopenForm, ResolutionForm
-from screening.models import Intake
+from screening.forms import (
+    DecisionForm,
+    PlanForm,
+    PractitionerSignForm,
+    QueueFilterForm,
+    ReopenForm,
+    ResolutionForm,
+)
+from screening.models import Consent, Intake
 from screening.permissions import Perm, access_intake_for_staff, require_perm
 
 PAGE_SIZE = 50
@@ -308,3 +315,42 @@ def reopen(request, public_id):
         return _rerender(request, intake, reopen_form=form)
     messages.success(request, "Intake reopened: update the plan and record a new decision.")
     return redirect("review:intake", intake.public_id)
+
+
+@require_perm(Perm.COSIGN_CONSENT)
+@require_http_methods(["GET", "POST"])
+def cosign(request, public_id):
+    """The practitioner reads what the patient signed and co-signs; the PDF is then frozen."""
+    intake = access_intake_for_staff(request.user, public_id, Perm.COSIGN_CONSENT)
+    pending = intake.consents.filter(status=Consent.Status.AWAITING_PRACTITIONER).first()
+    form = PractitionerSignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            consent = services.consent_cosign(
+                actor=request.user,
+                intake=intake,
+                consent_id=form.cleaned_data["consent_id"],
+                signature=services.signature_from_data_url(
+                    form.cleaned_data["signature"], what="practitioner"
+                ),
+                request=request,
+            )
+        except services.ServiceError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Consent signed. SHA-256 {consent.sha256[:16]}…")
+            return redirect("desk:documents", intake.public_id)
+    from screening.documents import consent_context
+
+    services.audit_record(actor=request.user, action="consent.view_pending", intake=intake)
+    return render(
+        request,
+        "screening/review/cosign.html",
+        {
+            "intake": intake,
+            "pending": pending,
+            "form": form,
+            "consent": consent_context(intake, consent=pending) if pending else None,
+        },
+        status=400 if form.errors else 200,
+    )

@@ -77,6 +77,16 @@
       button.addEventListener("click", function () { window.print(); });
     });
 
+    // The front-desk board reloads itself, unless someone is typing in it.
+    var refresh = document.querySelector("[data-refresh]");
+    if (refresh) {
+      window.setInterval(function () {
+        var active = document.activeElement;
+        var typing = active && (active.tagName === "INPUT" || active.tagName === "TEXTAREA");
+        if (!typing) { window.location.reload(); }
+      }, parseInt(refresh.getAttribute("data-refresh"), 10) * 1000);
+    }
+
     // A second click while the first submit is on its way does nothing (the server is
     // idempotent anyway).
     document.querySelectorAll("button[data-once]").forEach(function (button) {

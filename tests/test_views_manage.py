@@ -1,0 +1,121 @@
+"""Clinic admin pages: clinic details and thresholds (audited, used by screening), staff."""
+
+import pytest
+from django.urls import reverse
+
+from screening import services
+from screening.models import AuditEvent, ClinicSettings, User
+from tests.factories import make_submitted_intake, set_plan
+
+pytestmark = pytest.mark.django_db
+
+
+def _settings_post(client, **changes):
+    current = ClinicSettings.load()
+    data = {
+        name: getattr(current, name)
+        for name in (
+            "name",
+            "address",
+            "phone",
+            "emergency_number",
+            "registration_details",
+            "paper_size",
+            "link_lifetime_days",
+            *ClinicSettings.THRESHOLD_FIELDS,
+        )
+    }
+    data["accept_representative_consent"] = "on" if current.accept_representative_consent else ""
+    data["version"] = current.version
+    data.update(changes)
+    return client.post(reverse("manage:settings"), data)
+
+
+def test_admin_changes_a_threshold_and_it_is_audited(client, clinic_admin):
+    client.force_login(clinic_admin)
+
+    response = _settings_post(client, inr_ceiling="3.5")
+
+    assert response.status_code == 302
+    assert float(ClinicSettings.load().inr_ceiling) == 3.5
+    event = AuditEvent.objects.get(action="clinic_settings.update")
+    assert event.detail["changed"]["inr_ceiling"] == {"from": 3.0, "to": 3.5}
+
+
+def test_new_threshold_changes_screening_and_is_stored_with_the_result(client, clinic_admin,
+                                                                       practitioner):
+    client.force_login(clinic_admin)
+    _settings_post(client, inr_ceiling="3.5")
+    intake = make_submitted_intake(
+        {
+            "blood_thinner_use": {
+                "answer": True,
+                "agents": ["warfarin"],
+                "latest_inr": 3.4,
+                "inr_days_ago": 1,
+            }
+        }
+    )
+
+    snapshot, _ = set_plan(intake, practitioner, ["manual_static"], ["lumbar"])
+
+    assert snapshot.thresholds["inr_ceiling"] == 3.5
+    assert snapshot.outcome == "precaution"  # 3.4 is under the clinic's 3.5 ceiling
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("inr_ceiling", "abc"), ("age_of_majority", "3"), ("min_bmi", "-1"), ("paper_size", "A0")],
+)
+def test_bad_settings_values_are_refused_and_change_nothing(client, clinic_admin, field, value):
+    client.force_login(clinic_admin)
+    before = ClinicSettings.load().threshold_values()
+
+    response = _settings_post(client, **{field: value})
+
+    assert response.status_code == 200
+    assert "Please correct the following" in response.content.decode()
+    assert ClinicSettings.load().threshold_values() == before
+    assert not AuditEvent.objects.filter(action="clinic_settings.update").exists()
+
+
+def test_stale_settings_form_is_a_conflict(client, clinic_admin):
+    client.force_login(clinic_admin)
+    stale = ClinicSettings.load().version
+    _settings_post(client, phone="01234 567890")
+
+    response = _settings_post(client, phone="09999", version=stale)
+
+    assert response.status_code == 302
+    assert ClinicSettings.load().phone == "01234 567890"
+
+
+def test_admin_creates_a_staff_account(client, clinic_admin):
+    client.force_login(clinic_admin)
+
+    response = client.post(
+        reverse("manage:staff"),
+        {"username": "newdesk", "role": "front_desk", "password": "a-long-enough-pass-1"},
+    )
+
+    assert response.status_code == 302
+    assert User.objects.get(username="newdesk").role == "front_desk"
+
+
+def test_admin_staff_form_refuses_duplicates_with_a_message(client, clinic_admin):
+    client.force_login(clinic_admin)
+
+    response = client.post(
+        reverse("manage:staff"),
+        {"username": "admin1", "role": "front_desk", "password": "a-long-enough-pass-1"},
+    )
+
+    assert response.status_code == 200
+    assert "already taken" in response.content.decode()
+
+
+def test_audit_page_lists_events(client, clinic_admin):
+    services.audit_record(actor=clinic_admin, action="intake.view")
+    client.force_login(clinic_admin)
+
+    assert "intake.view" in client.get(reverse("manage:audit")).content.decode()
