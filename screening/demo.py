@@ -7,6 +7,7 @@ printed credentials always work), and demo intakes are added only when none exis
 from __future__ import annotations
 
 import datetime
+import random
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -15,6 +16,7 @@ from django.utils import timezone
 from screening import questionnaire, services
 from screening.models import ClinicSettings, Intake, User
 from screening.permissions import Role
+from screening.synthetic import negative_answers
 
 DEMO_ACCOUNTS = (
     # username, role, password, first name, last name, profession, registration
@@ -61,20 +63,6 @@ def seed() -> SeedSummary:
     if not Intake.objects.exists():
         summary.intakes_created = _seed_intakes()
     return summary
-
-
-def negative_answers() -> dict:
-    """A complete questionnaire with nothing to report (each item answered, none positive)."""
-    answers = {}
-    for item in questionnaire.ITEM_LIST:
-        if item.answer_kind == questionnaire.ANSWER_YES_NO and not item.optional:
-            answers[item.id] = {"answer": False}
-    answers["pregnancy"] = {"answer": "not_applicable"}
-    answers["needle_phobia"] = {"fear_level": "none", "answer": False}
-    answers["not_eaten_recently"] = {"hours_since_meal": 2, "answer": False}
-    answers["previous_needling_reaction"] = {"previous_experience": "no_problems", "answer": False}
-    answers["low_body_weight"] = {"height_cm": 172, "weight_kg": 70}
-    return answers
 
 
 # (name, date of birth, minutes from now, answers on top of the negatives, stage, plan)
@@ -197,3 +185,149 @@ def _seed_intakes() -> int:
             expected_version=intake.version,
         )
     return created
+
+
+# ---------------------------------------------------------------------------------------------
+# Synthetic volume, for benchmarks: many realistic intakes written in bulk.
+
+FIRST_NAMES = (
+    "Ava",
+    "Ben",
+    "Chloe",
+    "Daniel",
+    "Emma",
+    "Felix",
+    "Grace",
+    "Hugo",
+    "Isla",
+    "Jack",
+    "Kate",
+    "Liam",
+    "Maya",
+    "Noah",
+    "Olivia",
+    "Priya",
+    "Quinn",
+    "Ruth",
+    "Sam",
+    "Tara",
+)
+LAST_NAMES = (
+    "Adams",
+    "Brown",
+    "Clarke",
+    "Davies",
+    "Evans",
+    "Fischer",
+    "Green",
+    "Hughes",
+    "Iqbal",
+    "Jones",
+    "Khan",
+    "Lopez",
+    "Murphy",
+    "Nowak",
+    "Okafor",
+    "Patel",
+    "Reid",
+    "Singh",
+    "Taylor",
+    "Walsh",
+)
+
+
+def generate_intakes(
+    count: int,
+    *,
+    practitioners: list[User],
+    focus_day: datetime.date,
+    per_focus_day: int = 40,
+    spread_days: int = 365,
+    seed: int = 1,
+    batch: int = 2_000,
+) -> int:
+    """Bulk-create ``count`` screened intakes: ``per_focus_day`` of them on ``focus_day``, the
+    rest spread over the year around it, in realistic states (drafts ahead, signed behind).
+
+    Answers are synthetic but complete, and every submitted intake is screened by the real
+    engine, so outcomes and flag counts are those the app would store. Synthetic data skips the
+    audit trail: it never describes anything that happened.
+    """
+    from screening import rules, synthetic
+    from screening.models import Patient, ScreeningResult
+
+    rng = random.Random(seed)
+    thresholds = services.clinic_thresholds()
+    zone = timezone.get_current_timezone()
+    made = 0
+    while made < count:
+        size = min(batch, count - made)
+        patients, intakes, results = [], [], []
+        for n in range(size):
+            index = made + n
+            name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)} {index}"
+            patients.append(
+                Patient(
+                    full_name=name,
+                    name_key=Patient.make_name_key(name),
+                    date_of_birth=datetime.date(
+                        rng.randint(1940, 2012), rng.randint(1, 12), rng.randint(1, 28)
+                    ),
+                )
+            )
+        Patient.objects.bulk_create(patients)
+        for n, patient in enumerate(patients):
+            index = made + n
+            if index < per_focus_day:
+                day = focus_day
+            else:
+                day = focus_day + datetime.timedelta(
+                    days=rng.randint(-spread_days // 2, spread_days // 2) or 1
+                )
+            at = datetime.datetime.combine(
+                day, datetime.time(rng.randint(8, 17), rng.choice((0, 15, 30, 45))), zone
+            )
+            past = day < focus_day
+            status = (
+                rng.choice(("signed", "signed", "reviewed", "submitted"))
+                if past
+                else (rng.choice(("draft", "submitted", "submitted", "reviewed")))
+            )
+            answers = synthetic.random_answers(rng) if status != "draft" else {}
+            plan = synthetic.random_plan(rng) if status in ("reviewed", "signed") else None
+            intake = Intake(
+                patient=patient,
+                appointment_at=at,
+                practitioner=rng.choice(practitioners),
+                status=status,
+                decision="cleared" if plan else "",
+                answers=answers,
+                completed_steps=[s.id for s in questionnaire.SECTIONS] if answers else [],
+                questionnaire_version=questionnaire.VERSION,
+                plan_techniques=sorted(plan.techniques) if plan else [],
+                plan_regions=sorted(plan.regions) if plan else [],
+                submitted_at=at - datetime.timedelta(days=1) if answers else None,
+            )
+            if answers:
+                result = rules.evaluate(answers, plan, thresholds)
+                intake.latest_outcome = result.outcome
+                intake.latest_flag_count = len(result.flags)
+                results.append((intake, result, plan))
+            intakes.append(intake)
+        Intake.objects.bulk_create(intakes)
+        ScreeningResult.objects.bulk_create(
+            ScreeningResult(
+                intake=intake,
+                trigger="plan" if plan else "submit",
+                outcome=result.outcome,
+                findings=[finding.as_dict() for finding in result.findings],
+                answers=intake.answers,
+                plan=plan.as_dict() if plan else None,
+                thresholds=thresholds.as_dict(),
+                ruleset_version=rules.RULESET_VERSION,
+                questionnaire_version=questionnaire.VERSION,
+            )
+            for intake, result, plan in results
+        )
+        made += size
+    return made

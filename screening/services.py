@@ -424,6 +424,13 @@ def clinic_thresholds() -> rules.Thresholds:
     return rules.Thresholds.from_dict(ClinicSettings.load().threshold_values())
 
 
+def day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    """The clinic-local day as an aware [start, end) range, so the appointment index is used
+    (a ``__date`` lookup converts every row's time zone and cannot use it)."""
+    start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+    return start, start + datetime.timedelta(days=1)
+
+
 def intake_age(intake: Intake) -> int:
     """The patient's age on the day of the appointment."""
     day = timezone.localtime(intake.appointment_at).date()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from screening import questionnaire, services
-from screening.demo import negative_answers
+from screening.synthetic import negative_answers
 from screening.models import Intake
 from tests.conftest import make_intake
 

@@ -58,6 +58,7 @@ def board_state(intake: Intake) -> tuple[str, str]:
 def board(request):
     """The day's appointments with each intake's state and the next action; refreshes itself."""
     day = _day_from(request)
+    start, end = services.day_bounds(day)
     intakes = (
         Intake.objects.select_related("patient", "practitioner")
         .prefetch_related(
@@ -65,7 +66,7 @@ def board(request):
             # Only the status: the frozen PDFs and signature images stay in the database.
             Prefetch("consents", queryset=Consent.objects.only("id", "intake_id", "status")),
         )
-        .filter(appointment_at__date=day)
+        .filter(appointment_at__gte=start, appointment_at__lt=end)
         .order_by("appointment_at", "pk")
         .defer("answers", "clinician_answers")
     )

@@ -38,8 +38,9 @@ def queue(request):
     day = filters.get("day") or timezone.localdate()
     status = filters.get("status") or "submitted"
     page = filters.get("page") or 1
+    start, end = services.day_bounds(day)
     intakes = Intake.objects.select_related("patient", "practitioner").filter(
-        appointment_at__date=day
+        appointment_at__gte=start, appointment_at__lt=end
     )
     if status != "all":
         intakes = intakes.filter(status=status)
