@@ -190,6 +190,10 @@ SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30, minimum=1, maximum=24
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# A patient may take a while over one page of questions; their session idles out later.
+PATIENT_SESSION_IDLE_MINUTES = env_int(
+    "PATIENT_SESSION_IDLE_MINUTES", 180, minimum=10, maximum=24 * 60
+)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 

@@ -4,6 +4,7 @@ A patient has no account. Their browser holds a session that reaches one intake;
 here loads that intake through ``access_intake_for_patient`` (404 for anything else).
 """
 
+from django.conf import settings
 from django.contrib import auth
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -34,6 +35,8 @@ def start_patient_session(
     if request.user.is_authenticated:
         auth.logout(request)
     request.session.cycle_key()
+    # Long enough to answer a page slowly; renewed on every request like staff sessions.
+    request.session.set_expiry(settings.PATIENT_SESSION_IDLE_MINUTES * 60)
     request.session[PATIENT_SESSION_KEY] = {
         "intake": intake.pk,
         "link": link_id,
