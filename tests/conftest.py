@@ -122,3 +122,101 @@ def page_factory(browser):
     yield factory
     for context in contexts:
         context.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# The patient wizard: links, a verified patient browser, and valid answers for every step.
+
+# A "no" (or the calm choice) to every question, with sensible values where a number or a
+# choice is the answer itself. Keys are the wizard's HTML field names (``<item>__<field>``).
+CALM_ANSWERS = {
+    "needle_phobia__fear_level": "none",
+    "not_eaten_recently__hours_since_meal": "2",
+    "previous_needling_reaction__previous_experience": "never",
+    "low_body_weight__height_cm": "170",
+    "low_body_weight__weight_kg": "68",
+    "pregnancy__answer": "not_applicable",
+}
+
+
+def make_step_data(section_id: str, action: str = "next", **overrides) -> dict:
+    """POST data that completes one wizard step: calm answers, then ``overrides``.
+
+    An override of ``None`` leaves that field out of the POST.
+    """
+    from screening import questionnaire
+    from screening.forms import MAIN, field_name
+
+    section = next(s for s in questionnaire.SECTIONS if s.id == section_id)
+    if not section.items:
+        data = {"completed_by": "self"}
+    else:
+        data = {}
+        for item_id in section.items:
+            item = questionnaire.item(item_id)
+            name = field_name(item_id, MAIN)
+            if item.answer_kind == questionnaire.ANSWER_YES_NO:
+                data[name] = "no"
+            for key, value in CALM_ANSWERS.items():
+                if key.startswith(f"{item_id}__"):
+                    data[key] = value
+    data["action"] = action
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def question_steps() -> list[str]:
+    """Ids of the wizard steps that ask questions, in order."""
+    from screening import questionnaire
+
+    return [section.id for section in questionnaire.SECTIONS if section.items]
+
+
+def make_link(intake: Intake, **overrides):
+    """Issue an invitation link for ``intake`` (by a front-desk user); returns IssuedLink."""
+    from screening.models import User
+
+    actor = User.objects.filter(role=Role.FRONT_DESK).order_by("pk").first()
+    if actor is None:
+        actor = make_user(Role.FRONT_DESK, "link-issuer")
+    issued = services.link_issue(actor=actor, intake=intake)
+    if overrides:
+        type(issued.link).objects.filter(pk=issued.link.pk).update(**overrides)
+        issued.link.refresh_from_db()
+    return issued
+
+
+def dob_data(date_of_birth: datetime.date) -> dict:
+    return {"day": date_of_birth.day, "month": date_of_birth.month, "year": date_of_birth.year}
+
+
+def open_as_patient(client, intake: Intake) -> str:
+    """Open a fresh link for ``intake`` in ``client`` and confirm the date of birth.
+
+    Returns the token. The client then holds a verified patient session for that intake.
+    """
+    from django.urls import reverse
+
+    issued = make_link(intake)
+    client.get(reverse("patient:open", args=[issued.token]))
+    response = client.post(
+        reverse("patient:verify", args=[intake.public_id]), dob_data(intake.patient.date_of_birth)
+    )
+    assert response.status_code == 302, response
+    return issued.token
+
+
+def step_url(intake: Intake, section_id: str) -> str:
+    from django.urls import reverse
+
+    return reverse("patient:step", args=[intake.public_id, section_id])
+
+
+def complete_steps(client, intake: Intake, section_ids=None) -> None:
+    """Post calm, valid answers to each step (default: every step, welcome included)."""
+    from screening import questionnaire
+
+    section_ids = section_ids or [s.id for s in questionnaire.SECTIONS if s.id != "review"]
+    for section_id in section_ids:
+        response = client.post(step_url(intake, section_id), make_step_data(section_id))
+        assert response.status_code == 302, (section_id, response.content[:2000])

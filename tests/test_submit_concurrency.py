@@ -1,0 +1,52 @@
+"""A double submit from two requests at once makes one submission (real row locks)."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from screening import services
+from screening.models import AuditEvent, Intake, ScreeningResult
+from tests.conftest import make_intake, question_steps
+
+pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _needs_postgresql():
+    # SQLite serialises writers with a file lock and has no SELECT ... FOR UPDATE: two threads
+    # would test the lock of the test database, not the service.
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL row locks (run with DATABASE_URL=postgresql://...)")
+
+
+def test_intake_submit_from_two_threads_at_once_makes_one_submission():
+    intake = make_intake(
+        completed_steps=["welcome", *question_steps()],
+        answers={"blood_thinner_use": {"answer": False}},
+    )
+    start = threading.Barrier(2)
+    outcomes: list = []
+
+    def send():
+        from django.db import connection as thread_connection
+
+        try:
+            start.wait(timeout=10)
+            outcomes.append(services.intake_submit(intake=intake))
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            outcomes.append(exc)
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert not any(isinstance(outcome, Exception) for outcome in outcomes), outcomes
+    assert sorted(created for _, created in outcomes) == [False, True]
+    assert ScreeningResult.objects.filter(intake=intake).count() == 1
+    assert AuditEvent.objects.filter(intake=intake, action="intake.submit").count() == 1
+    assert Intake.objects.get(pk=intake.pk).status == Intake.Status.SUBMITTED

@@ -1,0 +1,329 @@
+"""Front-desk pages: creating an intake, issuing a link, handing the tablet to the patient."""
+
+import datetime
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from screening.models import AuditEvent, Intake, IntakeLink, Patient
+from screening.permissions import PATIENT_SESSION_KEY
+from tests.conftest import (
+    complete_steps,
+    dob_data,
+    make_intake,
+    make_patient,
+    make_step_data,
+    step_url,
+)
+
+pytestmark = pytest.mark.django_db
+
+NEW_URL = reverse("desk:intake_new")
+
+
+def make_intake_data(**overrides) -> dict:
+    """A valid "new intake" form for an appointment tomorrow."""
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    data = {
+        "full_name": "Robin Example",
+        "date_of_birth": "1979-06-30",
+        "email": "robin@example.org",
+        "phone": "",
+        "appointment_date": tomorrow.isoformat(),
+        "appointment_time": "14:30",
+        "practitioner": "",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def handover(client, intake):
+    return client.post(reverse("desk:handover", args=[intake.public_id]))
+
+
+def confirm_dob(client, intake):
+    return client.post(
+        reverse("patient:verify", args=[intake.public_id]), dob_data(intake.patient.date_of_birth)
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# A new intake
+
+
+def test_intake_new_get_shows_the_form(client, front_desk):
+    client.force_login(front_desk)
+
+    response = client.get(NEW_URL)
+
+    assert response.status_code == 200
+    assert "Patient&#x27;s full name" in response.content.decode()
+
+
+def test_intake_new_creates_a_draft_intake_for_a_new_patient(client, front_desk, practitioner):
+    client.force_login(front_desk)
+
+    response = client.post(NEW_URL, make_intake_data(practitioner=str(practitioner.pk)))
+
+    intake = Intake.objects.get()
+    assert response["Location"] == reverse("desk:intake", args=[intake.public_id])
+    assert intake.status == Intake.Status.DRAFT
+    assert intake.patient.full_name == "Robin Example"
+    assert intake.patient.date_of_birth == datetime.date(1979, 6, 30)
+    assert intake.practitioner == practitioner
+    assert timezone.localtime(intake.appointment_at).time() == datetime.time(14, 30)
+    event = AuditEvent.objects.get(action="intake.create")
+    assert event.actor == front_desk
+    assert event.detail == {"patient_matched": False}
+
+
+def _future(days: int) -> str:
+    return (timezone.localdate() + datetime.timedelta(days=days)).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"date_of_birth": _future(1)}, "date_of_birth", "cannot be in the future"),
+        ({"date_of_birth": "1850-01-01"}, "date_of_birth", "Please check the year of birth"),
+        ({"date_of_birth": "30/02/1980"}, "date_of_birth", "Enter a valid date"),
+        ({"full_name": None}, "full_name", "This field is required"),
+        ({"full_name": "   "}, "full_name", "This field is required"),
+        ({"full_name": " J "}, "full_name", "Please enter the patient's full name"),
+        ({"appointment_time": "25:61"}, "appointment_time", "Enter a valid time"),
+        ({"appointment_time": "half past two"}, "appointment_time", "Enter a valid time"),
+        ({"appointment_time": None}, "appointment_time", "This field is required"),
+        ({"appointment_date": "1999-01-01"}, "appointment_date", "in the past"),
+        ({"appointment_date": _future(800)}, "appointment_date", "more than two years away"),
+        ({"email": "not-an-email"}, "email", "Enter a valid email address"),
+        ({"practitioner": "999999"}, "practitioner", "Select a valid choice"),
+    ],
+    ids=[
+        "future-dob",
+        "dob-1850",
+        "impossible-dob",
+        "missing-name",
+        "blank-name",
+        "one-letter-name",
+        "bad-time",
+        "words-for-time",
+        "missing-time",
+        "past-appointment",
+        "appointment-years-ahead",
+        "bad-email",
+        "unknown-practitioner",
+    ],
+)
+def test_intake_new_invalid_input_shows_a_clear_error_and_creates_nothing(
+    client, front_desk, overrides, field, message
+):
+    client.force_login(front_desk)
+
+    response = client.post(NEW_URL, make_intake_data(**overrides))
+
+    assert response.status_code == 200
+    assert any(message in error for error in response.context["form"].errors[field])
+    assert "Please correct the following" in response.content.decode()
+    assert not Intake.objects.exists()
+    assert not Patient.objects.exists()
+
+
+def test_intake_new_empty_post_lists_every_required_field(client, front_desk):
+    client.force_login(front_desk)
+
+    response = client.post(NEW_URL, {})
+
+    errors = response.context["form"].errors
+    assert set(errors) == {"full_name", "date_of_birth", "appointment_date", "appointment_time"}
+    assert not Intake.objects.exists()
+
+
+def test_intake_new_matches_a_returning_patient_despite_case_and_spaces(client, front_desk):
+    returning = make_patient(full_name="Jamie Example", date_of_birth=datetime.date(1985, 4, 12))
+    client.force_login(front_desk)
+
+    client.post(
+        NEW_URL, make_intake_data(full_name="  jamie   EXAMPLE ", date_of_birth="1985-04-12")
+    )
+
+    assert Patient.objects.get() == returning
+    assert Intake.objects.get().patient == returning
+    assert AuditEvent.objects.get(action="intake.create").detail == {"patient_matched": True}
+
+
+def test_intake_new_same_name_other_birth_date_is_a_new_patient(client, front_desk):
+    make_patient(full_name="Jamie Example", date_of_birth=datetime.date(1985, 4, 12))
+    client.force_login(front_desk)
+
+    client.post(NEW_URL, make_intake_data(full_name="Jamie Example", date_of_birth="1985-04-13"))
+
+    assert Patient.objects.count() == 2
+
+
+def test_intake_new_anonymous_is_sent_to_sign_in_and_creates_nothing(client):
+    response = client.post(NEW_URL, make_intake_data())
+
+    assert response["Location"].startswith(reverse("accounts:login"))
+    assert not Intake.objects.exists()
+
+
+def test_intake_detail_shows_the_patient_and_is_audited(client, front_desk):
+    intake = make_intake()
+    client.force_login(front_desk)
+
+    response = client.get(reverse("desk:intake", args=[intake.public_id]))
+
+    assert response.status_code == 200
+    assert intake.patient.full_name in response.content.decode()
+    assert AuditEvent.objects.filter(action="intake.view_desk", intake=intake).count() == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Invitation links
+
+
+def _issue(client, intake):
+    response = client.post(reverse("desk:link_issue", args=[intake.public_id]))
+    url = response.context["url"]
+    return response, url.rsplit("/i/", 1)[1].strip("/")
+
+
+def test_link_issue_shows_the_url_once_with_a_qr_handout(client, front_desk):
+    intake = make_intake()
+    client.force_login(front_desk)
+
+    response, token = _issue(client, intake)
+    detail = client.get(reverse("desk:intake", args=[intake.public_id]))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert f"/i/{token}/" in page
+    assert "data:image/svg+xml" in page
+    assert "This link is shown only now" in page
+    assert token not in detail.content.decode()
+    assert "not opened yet" in detail.content.decode()
+
+
+def test_link_issue_revokes_older_links(client, front_desk):
+    intake = make_intake()
+    client.force_login(front_desk)
+    _, first = _issue(client, intake)
+
+    _, second = _issue(client, intake)
+
+    links = IntakeLink.objects.filter(intake=intake).order_by("pk")
+    assert [link.revoked_at is not None for link in links] == [True, False]
+    patient = Client()
+    assert patient.get(reverse("patient:open", args=[first])).status_code == 404
+    assert patient.get(reverse("patient:open", args=[second])).status_code == 302
+
+
+def test_link_issue_is_refused_for_a_submitted_intake(client, front_desk):
+    intake = make_intake(status=Intake.Status.SUBMITTED)
+    client.force_login(front_desk)
+
+    response = client.post(reverse("desk:link_issue", args=[intake.public_id]), follow=True)
+
+    assert "already been sent" in response.content.decode()
+    assert not IntakeLink.objects.exists()
+
+
+def test_link_issue_anonymous_is_sent_to_sign_in(client):
+    intake = make_intake()
+
+    response = client.post(reverse("desk:link_issue", args=[intake.public_id]))
+
+    assert response["Location"].startswith(reverse("accounts:login"))
+    assert not IntakeLink.objects.exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Tablet hand-over
+
+
+def test_handover_signs_staff_out_and_opens_the_patients_check(client, front_desk):
+    intake = make_intake()
+    client.force_login(front_desk)
+
+    response = handover(client, intake)
+
+    assert response["Location"] == reverse("patient:verify", args=[intake.public_id])
+    assert "_auth_user_id" not in client.session
+    assert client.session[PATIENT_SESSION_KEY]["kiosk"] is True
+    assert AuditEvent.objects.filter(action="intake.handover", actor=front_desk).count() == 1
+
+
+def test_handover_tablet_reaches_only_that_intake(client, front_desk):
+    intake = make_intake()
+    other = make_intake(patient=make_patient(full_name="Someone Else"))
+    client.force_login(front_desk)
+    handover(client, intake)
+
+    confirm_dob(client, intake)
+    mine = client.get(step_url(intake, "welcome"))
+    staff_pages = [
+        client.get(reverse("desk:board")),
+        client.get(reverse("desk:intake", args=[intake.public_id])),
+        client.get(NEW_URL),
+    ]
+    other_step = client.get(step_url(other, "welcome"))
+
+    assert mine.status_code == 200
+    for page in staff_pages:
+        assert page["Location"].startswith(reverse("accounts:login"))
+    assert other_step.status_code == 404
+
+
+def test_handover_after_submit_asks_to_return_the_tablet(client, front_desk):
+    intake = make_intake()
+    client.force_login(front_desk)
+    handover(client, intake)
+    confirm_dob(client, intake)
+    complete_steps(client, intake)
+
+    response = client.post(
+        reverse("patient:review", args=[intake.public_id]), {"declaration": "on"}, follow=True
+    )
+
+    intake.refresh_from_db()
+    assert intake.status == Intake.Status.SUBMITTED
+    assert "Please return this tablet to reception" in response.content.decode()
+
+
+def test_handover_finish_later_returns_the_tablet_and_ends_the_session(client, front_desk):
+    intake = make_intake()
+    client.force_login(front_desk)
+    handover(client, intake)
+    confirm_dob(client, intake)
+    saved = client.post(
+        step_url(intake, "welcome"), make_step_data("welcome", action="later"), follow=True
+    )
+
+    left = client.post(reverse("patient:leave", args=[intake.public_id]), follow=True)
+
+    assert "Finish later and return the tablet" in saved.content.decode()
+    assert "Please return this tablet to reception" in left.content.decode()
+    assert PATIENT_SESSION_KEY not in client.session
+    assert client.get(step_url(intake, "about_you")).status_code == 404
+
+
+def test_handover_is_refused_for_a_submitted_intake(client, front_desk):
+    intake = make_intake(status=Intake.Status.SUBMITTED)
+    client.force_login(front_desk)
+
+    response = handover(client, intake)
+
+    assert response["Location"] == reverse("desk:intake", args=[intake.public_id])
+    assert "_auth_user_id" in client.session
+    assert PATIENT_SESSION_KEY not in client.session
+
+
+def test_handover_anonymous_is_sent_to_sign_in(client):
+    intake = make_intake()
+
+    response = handover(client, intake)
+
+    assert response["Location"].startswith(reverse("accounts:login"))
+    assert PATIENT_SESSION_KEY not in client.session
