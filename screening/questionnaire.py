@@ -730,7 +730,7 @@ ITEM_LIST: tuple[Item, ...] = (
         "3.15",
         "Pregnancy",
         "Are you pregnant, or is there any chance you could be pregnant?",
-        help="We ask everyone this question.",
+        help='Choose "Not applicable" if you cannot be pregnant.',
         answer_kind=ANSWER_CHOICE,
         answer_choices=(
             Choice("yes", "Yes"),

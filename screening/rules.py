@@ -275,6 +275,11 @@ class Result:
 # Formatting helpers (messages never quote free text typed by the patient)
 
 
+def _article(noun_phrase: str) -> str:
+    """'a lung-risk region', 'an abdominal ... region'."""
+    return f"{'an' if noun_phrase[:1] in 'aeiou' else 'a'} {noun_phrase}"
+
+
 def _num(value: float) -> str:
     return f"{value:g}"
 
@@ -1814,10 +1819,10 @@ def _plan_condition(rule: Rule, plan: Plan | None) -> str:
     region_set = rule.region_set
     if plan is None:
         if technique and region_set:
-            return f"if {technique} is planned on a {region_set.label}"
+            return f"if {technique} is planned on {_article(region_set.label)}"
         if technique:
             return f"if {technique} is planned"
-        return f"if a {region_set.label} is planned"
+        return f"if {_article(region_set.label)} is planned"
     matched = _regions_text(plan.regions & region_set.regions) if region_set else ""
     if technique and region_set:
         return f"with {technique} planned on {region_set.label} {matched}"

@@ -496,12 +496,19 @@ def screening_run(
 
 
 def missing_steps(intake: Intake) -> list[str]:
-    """Question steps the patient has not completed yet, in wizard order."""
-    return [
-        section.id
-        for section in questionnaire.SECTIONS
-        if section.items and section.id not in intake.completed_steps
-    ]
+    """Question steps not completed, or whose stored answers are no longer complete and valid,
+    in wizard order (the server's check before anything is sent)."""
+    missing = []
+    for section in questionnaire.SECTIONS:
+        if not section.items:
+            continue
+        done = section.id in intake.completed_steps
+        if not done or any(
+            questionnaire.validate_item(item_id, intake.answers.get(item_id, {}))
+            for item_id in section.items
+        ):
+            missing.append(section.id)
+    return missing
 
 
 def intake_submit(*, intake: Intake, request=None) -> tuple[Intake, bool]:

@@ -25,6 +25,12 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Tests create many accounts; production hashing cost buys nothing here."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def make_user(role: str | None, username: str | None = None, **extra):
     username = username or f"{role or 'nobody'}-user"
     if role is None:

@@ -219,3 +219,23 @@ def test_reopen_keeps_history_and_allows_a_new_decision(practitioner):
     assert decisions[0].reopened_at is not None and decisions[1].reopened_at is None
     actions = set(AuditEvent.objects.filter(intake=intake).values_list("action", flat=True))
     assert {"review.plan", "review.decide", "review.reopen", "screening.run"} <= actions
+
+
+def test_submit_refuses_a_completed_step_whose_answers_became_incomplete():
+    from tests.conftest import make_intake
+    from tests.factories import complete_answers, fill_all_steps
+
+    intake = make_intake()
+    fill_all_steps(intake, complete_answers(intake))
+    # A later partial save: blood thinners now yes, without saying which.
+    services.intake_save_step(
+        intake=intake,
+        section_id="bleeding",
+        values={"bleeding_disorder": {"answer": False}, "blood_thinner_use": {"answer": True}},
+        complete=False,
+    )
+    intake.refresh_from_db()
+
+    with pytest.raises(services.ServiceError, match="not finished"):
+        services.intake_submit(intake=intake)
+    assert services.missing_steps(intake) == ["bleeding"]

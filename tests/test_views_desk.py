@@ -327,3 +327,23 @@ def test_handover_anonymous_is_sent_to_sign_in(client):
 
     assert response["Location"].startswith(reverse("accounts:login"))
     assert PATIENT_SESSION_KEY not in client.session
+
+
+@pytest.mark.django_db
+def test_tablet_identity_check_ends_the_session_after_five_wrong_dates(client, front_desk):
+    from screening.permissions import PATIENT_SESSION_KEY
+    from tests.conftest import make_intake
+
+    intake = make_intake()
+    client.force_login(front_desk)
+    client.post(reverse("desk:handover", args=[intake.public_id]))
+    url = reverse("patient:verify", args=[intake.public_id])
+    wrong = {"day": "1", "month": "1", "year": "1950"}
+
+    responses = [client.post(url, wrong) for _ in range(5)]
+
+    assert [r.status_code for r in responses[:4]] == [200] * 4
+    assert responses[4].status_code == 403
+    assert "return this tablet" in responses[4].content.decode()
+    assert PATIENT_SESSION_KEY not in client.session
+    assert client.get(url).status_code == 404

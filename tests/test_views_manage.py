@@ -42,8 +42,9 @@ def test_admin_changes_a_threshold_and_it_is_audited(client, clinic_admin):
     assert event.detail["changed"]["inr_ceiling"] == {"from": 3.0, "to": 3.5}
 
 
-def test_new_threshold_changes_screening_and_is_stored_with_the_result(client, clinic_admin,
-                                                                       practitioner):
+def test_new_threshold_changes_screening_and_is_stored_with_the_result(
+    client, clinic_admin, practitioner
+):
     client.force_login(clinic_admin)
     _settings_post(client, inr_ceiling="3.5")
     intake = make_submitted_intake(

@@ -63,12 +63,16 @@ def test_queue_query_count_is_the_same_for_1_and_200_intakes(client, practitione
 def test_queue_orders_by_time_then_risk_and_filters(client, practitioner):
     at = timezone.now().replace(hour=10, minute=0, second=0, microsecond=0)
     clear = make_intake(
-        make_patient(full_name="Clear Person"), appointment_at=at,
-        status="submitted", latest_outcome="clear",
+        make_patient(full_name="Clear Person"),
+        appointment_at=at,
+        status="submitted",
+        latest_outcome="clear",
     )
     risky = make_intake(
-        make_patient(full_name="Risky Person"), appointment_at=at,
-        status="submitted", latest_outcome="contraindicated",
+        make_patient(full_name="Risky Person"),
+        appointment_at=at,
+        status="submitted",
+        latest_outcome="contraindicated",
     )
     client.force_login(practitioner)
 
@@ -85,7 +89,9 @@ def test_queue_orders_by_time_then_risk_and_filters(client, practitioner):
 def test_queue_ignores_bad_filter_values(client, practitioner):
     client.force_login(practitioner)
 
-    response = client.get(reverse("review:queue"), {"day": "not-a-date", "page": "-4", "outcome": "x"})
+    response = client.get(
+        reverse("review:queue"), {"day": "not-a-date", "page": "-4", "outcome": "x"}
+    )
 
     assert response.status_code == 200
 
@@ -133,7 +139,11 @@ def test_plan_post_with_aliases_expands_them(client, practitioner):
 
     client.post(
         reverse("review:plan", args=[intake.public_id]),
-        {"version": intake.version, "techniques": ["manual_static"], "regions": ["lower_limb_left"]},
+        {
+            "version": intake.version,
+            "techniques": ["manual_static"],
+            "regions": ["lower_limb_left"],
+        },
     )
 
     intake.refresh_from_db()

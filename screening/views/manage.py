@@ -39,7 +39,7 @@ def clinic_settings(request):
 
 @require_perm(Perm.MANAGE_STAFF)
 def staff_list(request):
-    form = StaffCreateForm(request.POST or None)
+    form = StaffCreateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.staff_create(created_by=request.user, **form.cleaned_data)

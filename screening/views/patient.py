@@ -46,32 +46,13 @@ def start_patient_session(
     }
 
 
-def unfinished_steps(intake: Intake) -> list[str]:
-    """Question steps not completed, or whose stored answers are no longer complete and valid.
-
-    A step once completed stays in ``completed_steps`` when the patient later changes an answer
-    and leaves with "Back" or "Save and finish later" (a partial save): for example blood
-    thinners changed to yes without saying which. Such a step must be finished again before
-    the answers can be sent.
-    """
-    missing = set(services.missing_steps(intake))
-    for section in STEPS:
-        if section.id in missing:
-            continue
-        for item_id in section.items:
-            if questionnaire.validate_item(item_id, intake.answers.get(item_id, {})):
-                missing.add(section.id)
-                break
-    return [section.id for section in STEPS if section.id in missing]
-
-
 def _resume_url(intake: Intake) -> str:
     """Where a returning patient continues: the first unfinished step, or the review page."""
     if intake.status != Intake.Status.DRAFT:
         return reverse("patient:done", args=[intake.public_id])
     if "welcome" not in intake.completed_steps:
         return reverse("patient:step", args=[intake.public_id, "welcome"])
-    missing = unfinished_steps(intake)
+    missing = services.missing_steps(intake)
     if missing:
         return reverse("patient:step", args=[intake.public_id, missing[0]])
     return reverse("patient:review", args=[intake.public_id])
@@ -168,6 +149,19 @@ def verify(request, public_id):
             request.session[PATIENT_SESSION_KEY] = state
             return redirect(_next_url(intake, state))
         mismatch = True
+        if link is None:
+            # A tablet hand-over has no link to lock: after as many wrong tries the tablet's
+            # patient session ends and staff must hand it over again.
+            state["failed_checks"] = state.get("failed_checks", 0) + 1
+            request.session[PATIENT_SESSION_KEY] = state
+            if state["failed_checks"] >= services.IDENTITY_CHECK_LIMIT:
+                request.session.flush()
+                return render(
+                    request,
+                    "screening/patient/left.html",
+                    {"clinic": ClinicSettings.load(), "identity_failed": True},
+                    status=403,
+                )
     return render(
         request,
         "screening/patient/verify.html",
@@ -275,7 +269,7 @@ def review(request, public_id):
     if intake.status != Intake.Status.DRAFT:
         return redirect("patient:done", intake.public_id)
     form = DeclarationForm(request.POST if request.method == "POST" else None)
-    missing = unfinished_steps(intake)
+    missing = services.missing_steps(intake)
     if request.method == "POST" and form.is_valid() and not missing:
         try:
             services.intake_submit(intake=intake, request=request)
@@ -349,7 +343,7 @@ def sign(request, public_id):
     minor = intake.answers.get("minor_patient", {}).get("answer") is True
     interpreter = intake.answers.get("interpreter_needed", {}).get("answer") is True
     form = PatientSignForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         minor=minor,
         interpreter=interpreter,
         initial={"signer_role": "guardian" if minor else "patient"},

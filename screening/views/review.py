@@ -324,7 +324,7 @@ def cosign(request, public_id):
     """The practitioner reads what the patient signed and co-signs; the PDF is then frozen."""
     intake = access_intake_for_staff(request.user, public_id, Perm.COSIGN_CONSENT)
     pending = intake.consents.filter(status=Consent.Status.AWAITING_PRACTITIONER).first()
-    form = PractitionerSignForm(request.POST or None)
+    form = PractitionerSignForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             consent = services.consent_cosign(

@@ -1,6 +1,7 @@
 """A real browser signs in as each role and lands on that role's home page."""
 
 import pytest
+from playwright.sync_api import expect
 
 from screening.permissions import Role
 from tests.conftest import PASSWORD, make_user
@@ -38,5 +39,5 @@ def test_wrong_password_shows_an_error_and_stays_on_sign_in(live_server, page_fa
     page.get_by_label("Password").fill("not-the-password")
     page.get_by_role("button", name="Sign in").click()
 
-    assert page.get_by_role("alert").is_visible()
+    expect(page.get_by_role("alert")).to_be_visible()
     assert "/accounts/login/" in page.url
