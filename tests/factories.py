@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from screening import questionnaire, services
-from screening.synthetic import negative_answers
 from screening.models import Intake
+from screening.synthetic import negative_answers
 from tests.conftest import make_intake
 
 
