@@ -1,0 +1,169 @@
+"""Consent signatures: tablet signing, co-signature, frozen bytes, paper record, superseding."""
+
+import base64
+import hashlib
+import io
+
+import pytest
+from django.urls import reverse
+
+from screening import services
+from screening.models import AuditEvent, Consent, Intake
+from screening.permissions import PATIENT_SESSION_KEY
+from tests.factories import make_submitted_intake, set_plan
+
+pytestmark = pytest.mark.django_db
+
+
+def _png(width=60, height=20) -> bytes:
+    """A small real PNG, as signature_pad would send (built without extra libraries)."""
+    import struct
+    import zlib
+
+    raw = b"".join(b"\x00" + b"\xff\xff\xff" * width for _ in range(height))
+
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _data_url() -> str:
+    return "data:image/png;base64," + base64.b64encode(_png()).decode()
+
+
+def _cleared_intake(practitioner) -> Intake:
+    intake = make_submitted_intake()
+    set_plan(intake, practitioner, ["manual_static"], ["lumbar"])
+    intake.refresh_from_db()
+    services.review_decide(
+        actor=practitioner, intake=intake, decision="cleared", expected_version=intake.version
+    )
+    intake.refresh_from_db()
+    return intake
+
+
+def _patient_signs(intake) -> Consent:
+    return services.consent_patient_sign(
+        intake=intake, signer_name="Jamie Example", signer_role="patient", signature=_png()
+    )
+
+
+def test_tablet_signature_then_cosign_freezes_the_pdf_and_download_is_byte_identical(
+    client, practitioner, front_desk
+):
+    intake = _cleared_intake(practitioner)
+    pending = _patient_signs(intake)
+
+    signed = services.consent_cosign(
+        actor=practitioner, intake=intake, consent_id=pending.pk, signature=_png()
+    )
+    client.force_login(front_desk)
+    response = client.get(reverse("desk:signed_consent_pdf", args=[intake.public_id, signed.pk]))
+
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    assert response["Content-Type"] == "application/pdf"
+    assert hashlib.sha256(body).hexdigest() == signed.sha256
+    assert body == bytes(Consent.objects.get(pk=signed.pk).pdf)
+    intake.refresh_from_db()
+    assert intake.status == Intake.Status.SIGNED
+    assert AuditEvent.objects.filter(action="document.download_signed_consent").exists()
+
+
+def test_signed_pdf_contains_the_signatures_and_names(practitioner):
+    from pypdf import PdfReader
+
+    intake = _cleared_intake(practitioner)
+    pending = _patient_signs(intake)
+    signed = services.consent_cosign(
+        actor=practitioner, intake=intake, consent_id=pending.pk, signature=_png()
+    )
+
+    reader = PdfReader(io.BytesIO(bytes(signed.pdf)))
+    text = " ".join(page.extract_text() for page in reader.pages)
+    images = sum(len(page.images) for page in reader.pages)
+    assert "Jamie Example" in text
+    assert images >= 2
+
+
+def test_signing_again_supersedes_the_earlier_consent(practitioner):
+    intake = _cleared_intake(practitioner)
+    first = services.consent_cosign(
+        actor=practitioner, intake=intake, consent_id=_patient_signs(intake).pk, signature=_png()
+    )
+
+    second = services.consent_cosign(
+        actor=practitioner, intake=intake, consent_id=_patient_signs(intake).pk, signature=_png()
+    )
+
+    first.refresh_from_db()
+    assert first.status == Consent.Status.SUPERSEDED
+    assert second.status == Consent.Status.SIGNED
+    assert bytes(first.pdf)  # the superseded record keeps its bytes
+
+
+def test_paper_consent_is_recorded_by_a_named_staff_member(practitioner, front_desk):
+    intake = _cleared_intake(practitioner)
+
+    consent = services.consent_record_paper(
+        actor=front_desk, intake=intake, signer_name="  Jamie   Example "
+    )
+
+    assert consent.method == Consent.Method.PAPER
+    assert consent.recorded_by == front_desk
+    assert consent.signer_name == "Jamie Example"
+    assert len(consent.sha256) == 64
+
+
+def test_documents_are_refused_for_an_intake_that_is_not_cleared(client, front_desk):
+    intake = make_submitted_intake()
+    client.force_login(front_desk)
+
+    response = client.get(reverse("desk:consent_pdf", args=[intake.public_id]))
+
+    assert response.status_code == 409
+    assert "not cleared" in response.content.decode() or "practitioner" in response.content.decode()
+    with pytest.raises(services.ServiceError):
+        _patient_signs(intake)
+
+
+@pytest.mark.parametrize("bad", ["", "data:image/jpeg;base64,AAAA", "data:image/png;base64,!!"])
+def test_bad_signature_data_is_refused(bad):
+    with pytest.raises(services.ServiceError, match="sign"):
+        services.signature_from_data_url(bad, what="patient")
+
+
+def test_tablet_signing_flow_through_the_pages(client, practitioner, front_desk):
+    intake = _cleared_intake(practitioner)
+    client.force_login(front_desk)
+
+    client.post(reverse("desk:consent_handover", args=[intake.public_id]))
+    dob = intake.patient.date_of_birth
+    client.post(
+        reverse("patient:verify", args=[intake.public_id]),
+        {"day": dob.day, "month": dob.month, "year": dob.year},
+    )
+    page = client.get(reverse("patient:sign", args=[intake.public_id]))
+    refused = client.post(
+        reverse("patient:sign", args=[intake.public_id]),
+        {"signer_role": "patient", "signer_name": "Jamie Example", "signature": ""},
+    )
+    consents_after_refusal = Consent.objects.count()
+    response = client.post(
+        reverse("patient:sign", args=[intake.public_id]),
+        {"signer_role": "patient", "signer_name": "Jamie Example", "signature": _data_url()},
+    )
+
+    assert page.status_code == 200 and "Consent to dry needling" in page.content.decode()
+    assert refused.status_code == 400 and consents_after_refusal == 0
+    assert response.status_code == 302
+    assert Consent.objects.get().status == Consent.Status.AWAITING_PRACTITIONER
+    assert client.session[PATIENT_SESSION_KEY]["purpose"] == "signed"
+    assert client.get(reverse("desk:board")).status_code == 302  # staff were signed out
