@@ -7,7 +7,8 @@ from django.db import connection
 
 from screening import services
 from screening.models import AuditEvent, Intake, ScreeningResult
-from tests.conftest import make_intake, question_steps
+from tests.conftest import make_intake
+from tests.factories import complete_answers, fill_all_steps
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -21,10 +22,8 @@ def _needs_postgresql():
 
 
 def test_intake_submit_from_two_threads_at_once_makes_one_submission():
-    intake = make_intake(
-        completed_steps=["welcome", *question_steps()],
-        answers={"blood_thinner_use": {"answer": False}},
-    )
+    intake = make_intake()
+    fill_all_steps(intake, complete_answers(intake))
     start = threading.Barrier(2)
     outcomes: list = []
 
