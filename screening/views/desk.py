@@ -212,29 +212,27 @@ def documents(request, public_id):
     )
 
 
-@require_perm(Perm.PRINT_DOCUMENTS)
-@require_GET
-def consent_pdf(request, public_id):
-    """The consent for printing (unsigned): the paper path, or to read before signing."""
+def _print(request, public_id, kind: str):
     intake = access_intake_for_staff(request.user, public_id, Perm.PRINT_DOCUMENTS)
     available, reason = documents_available(intake)
     if not available:
         return _documents_refused(request, intake, reason)
-    data = _render("consent", intake)
-    services.audit_record(actor=request.user, action="document.print_consent", intake=intake)
-    return _pdf_response(data, "consent.pdf")
+    data = _render(kind, intake)
+    services.audit_record(actor=request.user, action=f"document.print_{kind}", intake=intake)
+    return _pdf_response(data, f"{kind}.pdf")
+
+
+@require_perm(Perm.PRINT_DOCUMENTS)
+@require_GET
+def consent_pdf(request, public_id):
+    """The consent for printing (unsigned): the paper path, or to read before signing."""
+    return _print(request, public_id, "consent")
 
 
 @require_perm(Perm.PRINT_DOCUMENTS)
 @require_GET
 def aftercare_pdf(request, public_id):
-    intake = access_intake_for_staff(request.user, public_id, Perm.PRINT_DOCUMENTS)
-    available, reason = documents_available(intake)
-    if not available:
-        return _documents_refused(request, intake, reason)
-    data = _render("aftercare", intake)
-    services.audit_record(actor=request.user, action="document.print_aftercare", intake=intake)
-    return _pdf_response(data, "aftercare.pdf")
+    return _print(request, public_id, "aftercare")
 
 
 @require_perm(Perm.PRINT_DOCUMENTS)

@@ -269,53 +269,60 @@ def resolve(request, public_id):
     return redirect(reverse("review:intake", args=[intake.public_id]) + "#flags")
 
 
-@require_perm(Perm.REVIEW)
-@require_POST
-def decide(request, public_id):
-    intake = access_intake_for_staff(request.user, public_id, Perm.REVIEW)
-    form = DecisionForm(request.POST)
+def _form_action(request, intake, form, form_key: str, act, done: str):
+    """Validate, call the service, and answer: conflict -> reload, refusal -> the form again."""
     if not form.is_valid():
-        return _rerender(request, intake, decision_form=form)
+        return _rerender(request, intake, **{form_key: form})
     try:
-        services.review_decide(
-            actor=request.user,
-            intake=intake,
-            decision=form.cleaned_data["decision"],
-            note=form.cleaned_data["note"],
-            expected_version=form.cleaned_data["version"],
-            request=request,
-        )
+        act(form.cleaned_data)
     except services.ConflictError as exc:
         return _conflict(request, intake, exc)
     except services.ServiceError as exc:
         form.add_error(None, str(exc))
-        return _rerender(request, intake, decision_form=form)
-    messages.success(request, "Decision recorded.")
+        return _rerender(request, intake, **{form_key: form})
+    messages.success(request, done)
     return redirect("review:intake", intake.public_id)
+
+
+@require_perm(Perm.REVIEW)
+@require_POST
+def decide(request, public_id):
+    intake = access_intake_for_staff(request.user, public_id, Perm.REVIEW)
+    return _form_action(
+        request,
+        intake,
+        DecisionForm(request.POST),
+        "decision_form",
+        lambda data: services.review_decide(
+            actor=request.user,
+            intake=intake,
+            decision=data["decision"],
+            note=data["note"],
+            expected_version=data["version"],
+            request=request,
+        ),
+        "Decision recorded.",
+    )
 
 
 @require_perm(Perm.REVIEW)
 @require_POST
 def reopen(request, public_id):
     intake = access_intake_for_staff(request.user, public_id, Perm.REVIEW)
-    form = ReopenForm(request.POST)
-    if not form.is_valid():
-        return _rerender(request, intake, reopen_form=form)
-    try:
-        services.review_reopen(
+    return _form_action(
+        request,
+        intake,
+        ReopenForm(request.POST),
+        "reopen_form",
+        lambda data: services.review_reopen(
             actor=request.user,
             intake=intake,
-            reason=form.cleaned_data["reason"],
-            expected_version=form.cleaned_data["version"],
+            reason=data["reason"],
+            expected_version=data["version"],
             request=request,
-        )
-    except services.ConflictError as exc:
-        return _conflict(request, intake, exc)
-    except services.ServiceError as exc:
-        form.add_error(None, str(exc))
-        return _rerender(request, intake, reopen_form=form)
-    messages.success(request, "Intake reopened: update the plan and record a new decision.")
-    return redirect("review:intake", intake.public_id)
+        ),
+        "Intake reopened: update the plan and record a new decision.",
+    )
 
 
 @require_perm(Perm.COSIGN_CONSENT)
