@@ -437,14 +437,14 @@ def intake_age(intake: Intake) -> int:
     return intake.patient.age_on(day)
 
 
-def screening_answers(intake: Intake) -> dict:
+def screening_answers(intake: Intake, thresholds: rules.Thresholds | None = None) -> dict:
     """The answers the engine sees: the patient's, the clinician-set fields, and the age."""
     answers = {item_id: dict(values) for item_id, values in intake.answers.items()}
     for item_id, values in intake.clinician_answers.items():
         if item_id in answers:
             answers[item_id].update(values)
     derived = questionnaire.derive(
-        answers, thresholds=clinic_thresholds(), age_years=intake_age(intake)
+        answers, thresholds=thresholds or clinic_thresholds(), age_years=intake_age(intake)
     )
     return questionnaire.prune(derived)
 
@@ -463,7 +463,7 @@ def screening_run(
 ) -> ScreeningResult:
     """Screen the intake as it stands and store the snapshot. Call inside a transaction."""
     thresholds = clinic_thresholds()
-    answers = screening_answers(intake)
+    answers = screening_answers(intake, thresholds)
     plan = intake_plan(intake)
     result = rules.evaluate(answers, plan, thresholds)
     snapshot = ScreeningResult.objects.create(
@@ -865,20 +865,29 @@ def consent_patient_sign(
     return consent
 
 
-def _freeze(consent: Consent, pdf_bytes: bytes) -> None:
+def _freeze_and_finish(
+    *, intake: Intake, consent: Consent, pdf_bytes: bytes, actor: User, action: str, request
+) -> None:
+    """Store the PDF bytes with their hash, supersede earlier signed consents, mark the intake
+    signed and audit it. Runs inside the caller's transaction with the intake row locked."""
     consent.pdf = pdf_bytes
     consent.sha256 = hashlib.sha256(pdf_bytes).hexdigest()
     consent.signed_at = timezone.now()
     consent.status = Consent.Status.SIGNED
-
-
-def _finish_signing(intake: Intake, consent: Consent) -> None:
-    """Supersede earlier signed consents and mark the intake signed."""
+    consent.save()
     intake.consents.filter(status=Consent.Status.SIGNED).exclude(pk=consent.pk).update(
         status=Consent.Status.SUPERSEDED, superseded_at=timezone.now()
     )
     intake.status = Intake.Status.SIGNED
     _bump(intake, "status")
+    audit_record(
+        actor=actor,
+        action=action,
+        request=request,
+        intake=intake,
+        obj=consent,
+        detail={"sha256": consent.sha256},
+    )
 
 
 def consent_cosign(
@@ -900,16 +909,13 @@ def consent_cosign(
         consent.practitioner = actor
         consent.practitioner_signature = signature
         consent.practitioner_signed_at = timezone.now()
-        _freeze(consent, pdf.render_consent(locked, consent))
-        consent.save()
-        _finish_signing(locked, consent)
-        audit_record(
+        _freeze_and_finish(
+            intake=locked,
+            consent=consent,
+            pdf_bytes=pdf.render_consent(locked, consent),
             actor=actor,
             action="consent.cosign",
             request=request,
-            intake=locked,
-            obj=consent,
-            detail={"sha256": consent.sha256},
         )
     return consent
 
@@ -934,15 +940,12 @@ def consent_record_paper(*, actor: User, intake: Intake, signer_name: str, reque
             signer_name=signer_name,
             recorded_by=actor,
         )
-        _freeze(consent, pdf.render_consent(locked, None))
-        consent.save()
-        _finish_signing(locked, consent)
-        audit_record(
+        _freeze_and_finish(
+            intake=locked,
+            consent=consent,
+            pdf_bytes=pdf.render_consent(locked, None),
             actor=actor,
             action="consent.record_paper",
             request=request,
-            intake=locked,
-            obj=consent,
-            detail={"sha256": consent.sha256},
         )
     return consent
