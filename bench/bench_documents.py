@@ -1,18 +1,24 @@
 """Benchmark: consent and aftercare PDF rendering against a plain two-page WeasyPrint document.
 
-Builds one realistic cleared intake (five flags, one of them overridden, two lung-risk regions,
-e-stim, an interpreter) through the app's own services in a throw-away SQLite database, then
-renders the consent form, the aftercare sheet and the plain two-page baseline N times each in
-the same process, interleaved round by round so that a busy machine slows them alike, with the
-garbage of the previous render collected outside the timing. Prints the mean time of each and
-the ratios to the baseline (target: each at most 3 times the baseline). A consent for a plain
-case (no flags, lower back) is timed too, for information.
+What is rendered. Every worked example of the clinical reference (the public vignettes, copied
+in ``tests/data/vignettes-public.json``) is built into a cleared intake through the app's own
+services in a throw-away SQLite database: submitted, planned as the vignette plans it, every
+flag resolved (absolute ones by a justified override) and cleared. Each vignette's consent form
+and aftercare sheet is then timed. Beside them, a synthetic stress case that no vignette
+reaches (five flags, one overridden, two lung-risk regions, e-stim and an interpreter: a
+five-page consent) is timed for information.
 
-Then renders 200 consents and reports the growth of resident memory between render 20 and
-render 200 (target: under 20 MB), and the growth of the traced Python heap (tracemalloc) over a
-few more renders.
+How. Every document and the plain two-page baseline are rendered ``--rounds`` times in the same
+process, interleaved round by round so that a busy machine slows them alike, with the garbage
+of the previous render collected outside the timing. Each time includes building the document's
+context from the database and rendering its template, as the app does on every print.
 
-Usage: .venv/bin/python bench/bench_documents.py [--rounds 15] [--leak-renders 200]
+Targets: the consent and the aftercare sheet of every vignette at most 3 times the baseline
+(the slowest vignette is the figure that counts); no memory growth: the resident memory grows
+less than 20 MB between render 20 and render 200 of the stress-case consent, and the traced
+Python heap does not grow over a few more renders.
+
+Usage: .venv/bin/python bench/bench_documents.py [--rounds 10] [--leak-renders 200]
 Exits non-zero when a target is missed.
 """
 
@@ -21,6 +27,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import gc
+import json
 import os
 import resource
 import statistics
@@ -44,6 +51,12 @@ TARGET_GROWTH_MB = 20.0
 WARM_UP_RENDERS = 20
 TRACE_WARM_UP = 3
 TRACE_RENDERS = 15
+
+VIGNETTES = ROOT / "tests" / "data" / "vignettes-public.json"
+# Required follow-up questions that a vignette leaves out, answered "no" as a patient with
+# nothing to add would answer them (the wizard does not let a patient skip them).
+VIGNETTE_REQUIRED_DEFAULTS = {"bleeding_disorder": {"recent_major_bleed": False}}
+ADULT_DOB = datetime.date(1961, 5, 17)
 
 RICH_ANSWERS = {
     "blood_thinner_use": {
@@ -73,7 +86,13 @@ JUSTIFICATION = (
 )
 
 
-def build_intake(answers: dict, techniques: list[str], regions: list[str]):
+def build_intake(
+    answers: dict,
+    techniques: list[str],
+    regions: list[str],
+    date_of_birth: datetime.date = ADULT_DOB,
+    name: str = "Alex Bench",
+):
     """A cleared intake made through the services, as the app makes one."""
 
     from screening import services
@@ -94,7 +113,7 @@ def build_intake(answers: dict, techniques: list[str], regions: list[str]):
         profession="Physiotherapist",
         registration_number="HCPC PH123456",
     )
-    patient = make_patient(full_name="Alex Bench", date_of_birth=datetime.date(1961, 5, 17))
+    patient = make_patient(full_name=name, date_of_birth=date_of_birth)
     intake = make_submitted_intake(answers, patient=patient, practitioner=practitioner)
     set_plan(
         intake,
@@ -123,6 +142,32 @@ def build_intake(answers: dict, techniques: list[str], regions: list[str]):
     return Intake.objects.select_related("patient", "practitioner").get(pk=intake.pk)
 
 
+def vignette_intakes() -> dict:
+    """Each public vignette as a cleared intake, by vignette id."""
+    intakes = {}
+    today = datetime.date.today()
+    for vignette in json.loads(VIGNETTES.read_text()):
+        answers = json.loads(json.dumps(vignette["answers"]))
+        for item, defaults in VIGNETTE_REQUIRED_DEFAULTS.items():
+            if item in answers:
+                answers[item] = {**defaults, **answers[item]}
+        date_of_birth = ADULT_DOB
+        minor = answers.pop("minor_patient", None)
+        if minor:  # age is derived from the date of birth; the guardian's answers stay
+            date_of_birth = today.replace(year=today.year - minor["age_years"] - 1)
+            answers["minor_patient"] = {
+                key: value for key, value in minor.items() if key not in ("answer", "age_years")
+            }
+        intakes[vignette["id"]] = build_intake(
+            answers,
+            vignette["planned_techniques"],
+            vignette["planned_regions"],
+            date_of_birth=date_of_birth,
+            name=f"Vignette {vignette['id']}",
+        )
+    return intakes
+
+
 def rss_mb() -> float:
     """Current resident set size (Linux /proc), else the peak from getrusage."""
     try:
@@ -143,7 +188,7 @@ def timed(fn) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--leak-renders", type=int, default=200)
     args = parser.parse_args()
 
@@ -157,46 +202,62 @@ def main() -> int:
     from screening import pdf
 
     call_command("migrate", verbosity=0, interactive=False)
-    intake = build_intake(RICH_ANSWERS, PLAN_TECHNIQUES, PLAN_REGIONS)
-    plain = build_intake({}, ["manual_static"], ["lumbar"])
-    render_consent = lambda: pdf.render_consent(intake)  # noqa: E731
-    renderers = {
-        "baseline": pdf.plain_two_page_pdf,
-        "consent": render_consent,
-        "aftercare": lambda: pdf.render_aftercare(intake),
-        "plain-cons": lambda: pdf.render_consent(plain),  # for information: no flags, lumbar
-    }
-    pages = {name: pdf_pages(render()) for name, render in renderers.items()}
+    vignettes = vignette_intakes()
+    stress = build_intake(RICH_ANSWERS, PLAN_TECHNIQUES, PLAN_REGIONS, name="Stress Case")
+    render_stress_consent = lambda: pdf.render_consent(stress)  # noqa: E731
 
-    times: dict[str, list[float]] = {name: [] for name in renderers}
+    # (document, case) -> renderer; the baseline first, the stress case last.
+    renderers = {("baseline", "plain"): pdf.plain_two_page_pdf}
+    for case, intake in vignettes.items():
+        renderers[("consent", case)] = lambda intake=intake: pdf.render_consent(intake)
+        renderers[("aftercare", case)] = lambda intake=intake: pdf.render_aftercare(intake)
+    renderers[("consent", "stress")] = render_stress_consent
+    renderers[("aftercare", "stress")] = lambda: pdf.render_aftercare(stress)
+    pages = {key: pdf_pages(render()) for key, render in renderers.items()}
+
+    times: dict[tuple[str, str], list[float]] = {key: [] for key in renderers}
     for _ in range(args.rounds):
-        for name, render in renderers.items():
-            times[name].append(timed(render))
+        for key, render in renderers.items():
+            times[key].append(timed(render))
 
+    from weasyprint.text.ffi import harfbuzz_subset
+
+    subsetter = "HarfBuzz-subset" if harfbuzz_subset else "fontTools (no libharfbuzz-subset0)"
+    base = statistics.fmean(times[("baseline", "plain")])
+    print(
+        f"rounds: {args.rounds} (interleaved); font subsetting by {subsetter}\n"
+        f"baseline: plain two-page document, mean {base:.1f} ms"
+    )
     failed = []
-    base = statistics.fmean(times["baseline"])
-    print(f"rounds: {args.rounds} (interleaved)")
-    for name, values in times.items():
-        mean = statistics.fmean(values)
-        line = (
-            f"{name:10s} mean {mean:7.1f} ms  median {statistics.median(values):7.1f} ms  "
-            f"pages {pages[name]}"
+    for document in ("consent", "aftercare"):
+        ratios = {}
+        cells = []
+        for (name, case), values in times.items():
+            if name != document:
+                continue
+            ratios[case] = statistics.fmean(values) / base
+            cells.append(f"{case} {ratios[case]:.2f}x/{pages[(name, case)]}p")
+        worst_case = max((case for case in ratios if case != "stress"), key=ratios.get)
+        worst = ratios[worst_case]
+        mean = statistics.fmean(ratio for case, ratio in ratios.items() if case != "stress")
+        verdict = "PASS" if worst <= TARGET_RATIO else "FAIL"
+        print(f"{document}: ratio to the baseline / pages, per case:")
+        for start in range(0, len(cells), 5):
+            print("  " + "   ".join(cells[start : start + 5]))
+        print(
+            f"  vignettes: slowest {worst_case} {worst:.2f}x, mean {mean:.2f}x "
+            f"(target: each <= {TARGET_RATIO:g}x) {verdict}; stress case "
+            f"{ratios['stress']:.2f}x, for information"
         )
-        if name in ("consent", "aftercare"):
-            ratio = mean / base
-            line += f"  ratio {ratio:4.2f}x (target <= {TARGET_RATIO:g}x)"
-            if ratio > TARGET_RATIO:
-                failed.append(f"{name} ratio {ratio:.2f}x")
-        elif name != "baseline":
-            line += f"  ratio {mean / base:4.2f}x (information only)"
-        print(line)
+        if worst > TARGET_RATIO:
+            failed.append(f"{document} {worst_case} ratio {worst:.2f}x")
 
     # Memory: resident size after render 20 (warm caches) and after the last render. Then a
     # short tracemalloc window on top, which shows Python-level leaks RSS could hide; it is
     # kept short because tracing every allocation makes rendering about ten times slower.
     rss_at_warm = 0.0
     for index in range(1, args.leak_renders + 1):
-        render_consent()
+        render_stress_consent()
         if index == WARM_UP_RENDERS:
             gc.collect()
             rss_at_warm = rss_mb()
@@ -204,7 +265,7 @@ def main() -> int:
     rss_growth = rss_mb() - rss_at_warm
     tracemalloc.start()
     for index in range(1, TRACE_RENDERS + 1):
-        render_consent()
+        render_stress_consent()
         if index == TRACE_WARM_UP:
             gc.collect()
             traced_at_warm = tracemalloc.get_traced_memory()[0] / 2**20
@@ -212,8 +273,9 @@ def main() -> int:
     traced_growth = tracemalloc.get_traced_memory()[0] / 2**20 - traced_at_warm
     tracemalloc.stop()
     print(
-        f"memory: {args.leak_renders} consents; RSS growth from render {WARM_UP_RENDERS} to "
-        f"{args.leak_renders}: {rss_growth:+.1f} MB (target < {TARGET_GROWTH_MB:g} MB); "
+        f"memory: {args.leak_renders} stress-case consents; RSS growth from render "
+        f"{WARM_UP_RENDERS} to {args.leak_renders}: {rss_growth:+.1f} MB "
+        f"(target < {TARGET_GROWTH_MB:g} MB); "
         f"traced Python heap over {TRACE_RENDERS - TRACE_WARM_UP} more renders: "
         f"{traced_growth:+.2f} MB"
     )

@@ -393,6 +393,24 @@ def test_consent_body_partial_on_screen_leaves_out_signature_blocks(practitioner
     assert 'id="patient-block"' in pdf.consent_html(intake)
 
 
+def test_list_bullets_are_printed_as_text_in_the_pdf_only(practitioner):
+    """The PDF starts list items with a text bullet (cheaper to lay out than ::before); the
+    signing screens keep the browser's list markers and print no bullet of their own."""
+    intake = clear_intake(practitioner, WARFARIN)
+    context = documents.consent_context(intake)
+
+    screen = render_to_string("screening/pdf/_consent_body.html", {"c": context, "on_screen": True})
+    consent = text_of(pdf.render_consent(intake))
+    aftercare = text_of(pdf.render_aftercare(intake))
+
+    assert "•" not in screen
+    assert "• Needle left in place." in consent.replace("\u2002", " ")
+    assert "• Bruising where a needle went in" in consent.replace("\u2002", " ")
+    assert "• Small bruises, or a drop of blood" in aftercare.replace("\u2002", " ")
+    # The agreement's statements are check boxes, not bullets.
+    assert "• I agree to dry needling" not in consent.replace("\u2002", " ")
+
+
 # ---------------------------------------------------------------------------------------------
 # Escaping and long text
 
