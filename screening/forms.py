@@ -3,6 +3,7 @@
 import datetime
 import json
 import math
+import re
 from dataclasses import dataclass
 
 from crispy_forms.helper import FormHelper
@@ -169,9 +170,31 @@ def _to_form_value(kind: str, value):
     return value
 
 
+# "1,000" or "150,000": a comma before groups of exactly three digits is a thousands separator
+# to some patients and a decimal comma to others. Guessing could turn a platelet count of
+# 150,000 into 150 or 150000, so it is refused with a message instead.
+_GROUPED_DIGITS = re.compile(r"\d{1,3}(,\d{3})+")
+NUMBER_MESSAGE = _("Please enter a number, for example 12 or 2.5")
+GROUPED_NUMBER_MESSAGE = _(
+    "Please type the number without a comma between thousands, for example 150 or 1500. "
+    "For a decimal, use a point, for example 2.5"
+)
+
+
+class GroupedNumber(ValueError):
+    """A number typed with thousands separators: ambiguous, refused with its own message."""
+
+
 def _parse_number(kind: str, raw: str):
-    """Parse a typed number; None when blank; raises ValueError when it is not a number."""
-    text = (raw or "").strip().replace(",", ".")
+    """Parse a typed number; None when blank; raises ValueError when it is not a number.
+
+    A decimal comma is read as a point ("2,4" is 2.4); digits grouped in threes by commas raise
+    `GroupedNumber`.
+    """
+    text = (raw or "").strip()
+    if _GROUPED_DIGITS.fullmatch(text):
+        raise GroupedNumber(text)
+    text = text.replace(",", ".")
     if not text:
         return None
     number = float(text)
@@ -339,8 +362,11 @@ class StepForm(forms.Form):
             if follow_up.kind in questionnaire.NUMBER_KINDS:
                 try:
                     values[follow_up.id] = _parse_number(follow_up.kind, raw)
+                except GroupedNumber:
+                    errors[follow_up.id] = GROUPED_NUMBER_MESSAGE
+                    continue
                 except ValueError:
-                    errors[follow_up.id] = "Please enter a number, for example 12 or 2.5"
+                    errors[follow_up.id] = NUMBER_MESSAGE
                     continue
             elif follow_up.kind == questionnaire.YES_NO:
                 values[follow_up.id] = {"yes": True, "no": False}.get(raw)

@@ -142,6 +142,8 @@ def test_step_form_ignores_a_malformed_inr_while_inr_is_disabled_by_the_agent():
         ("1e999", "Please enter a number"),
         ("12", "between 0.5 and 10"),
         ("1" * 21, "at most 20 characters"),
+        ("2,500", "without a comma between thousands"),
+        ("1,000,000", "without a comma between thousands"),
     ],
 )
 def test_step_form_rejects_a_malformed_value_in_an_enabled_follow_up(value, message):
@@ -278,3 +280,30 @@ def test_intake_create_form_normalises_spaces_in_the_name():
 
     assert form.is_valid(), form.errors
     assert form.cleaned_data["full_name"] == "Ana María López"
+
+
+def platelet_data(count: str) -> dict:
+    return bleeding_data(
+        bleeding_disorder__answer="yes",
+        bleeding_disorder__diagnosis="low_platelets",
+        bleeding_disorder__platelet_count_x10e9_per_l=count,
+        bleeding_disorder__recent_major_bleed="no",
+    )
+
+
+@pytest.mark.parametrize(("typed", "stored"), [("150", 150), ("1500", 1500), ("2,0", 2)])
+def test_integer_follow_up_reads_plain_digits_and_a_decimal_comma(typed, stored):
+    form = make_step_form("bleeding", platelet_data(typed))
+
+    assert form.is_valid(), form.errors
+    assert form.item_values["bleeding_disorder"]["platelet_count_x10e9_per_l"] == stored
+
+
+@pytest.mark.parametrize("typed", ["1,000", "150,000"])
+def test_thousands_separator_is_refused_not_guessed(typed):
+    """"1,000" used to be read as 1.0: a platelet count of 1 that no patient meant."""
+    form = make_step_form("bleeding", platelet_data(typed))
+
+    assert not form.is_valid()
+    errors = " ".join(form.errors["bleeding_disorder__platelet_count_x10e9_per_l"])
+    assert "without a comma between thousands" in errors

@@ -205,6 +205,21 @@ def test_step_follow_up_answers_are_stored_and_shown_again(client, section_id):
         assert shown.get(name) == expected_shown, name
 
 
+def test_step_help_text_comes_between_the_question_and_its_options(client):
+    """A patient reads the explanation before choosing, and the fieldset points at it."""
+    intake = make_intake()
+    open_as_patient(client, intake)
+
+    page = client.get(step_url(intake, "about_you")).content.decode()
+
+    legend = page.index("Would you like an interpreter")
+    help_text = page.index("We can arrange a trained interpreter.")
+    first_option = page.index('name="interpreter_needed__answer"')
+    assert legend < help_text < first_option
+    assert 'aria-describedby="id_interpreter_needed__answer_helptext"' in page
+    assert 'id="id_interpreter_needed__answer_helptext"' in page
+
+
 def test_step_next_goes_to_the_following_step_and_the_last_to_review(client):
     intake = make_intake()
     open_as_patient(client, intake)
