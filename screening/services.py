@@ -288,6 +288,16 @@ class LinkProblem(ServiceError):
         self.reason = reason
 
 
+def link_current(*, intake: Intake, token: str) -> IntakeLink | None:
+    """The intake's link for ``token`` if it is still the one in force (not revoked); reads
+    only."""
+    if not token or len(token) > 100:
+        return None
+    return IntakeLink.objects.filter(
+        intake=intake, token_hash=_token_hash(token), revoked_at__isnull=True
+    ).first()
+
+
 def link_open(*, token: str, request=None) -> IntakeLink:
     """Check a token from an invitation URL and record its use; raises LinkProblem."""
     if not token or len(token) > 100:

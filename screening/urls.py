@@ -23,6 +23,7 @@ desk_urls = (
         path("intakes/new/", desk.intake_new, name="intake_new"),
         path("intakes/<uuid:public_id>/", desk.intake_detail, name="intake"),
         path("intakes/<uuid:public_id>/link/", desk.link_issue, name="link_issue"),
+        path("intakes/<uuid:public_id>/link/new/", desk.link_show, name="link_show"),
         path("intakes/<uuid:public_id>/handover/", desk.handover, name="handover"),
         path("intakes/<uuid:public_id>/documents/", desk.documents, name="documents"),
         path("intakes/<uuid:public_id>/consent.pdf", desk.consent_pdf, name="consent_pdf"),

@@ -26,6 +26,8 @@ MATRIX = {
     "desk:intake_new": (None, (302, 200, 200, 200)),
     "desk:intake": ("intake", (302, 200, 200, 200)),
     "desk:link_issue": ("intake", (302, 405, 405, 405)),  # POST only
+    # Shows a link only with the fresh cookie set by link_issue; without it, back to the intake.
+    "desk:link_show": ("intake", (302, 302, 302, 302)),
     "desk:handover": ("intake", (302, 405, 405, 405)),  # POST only
     # Documents: a draft intake is not cleared, so the PDFs answer 409 with the reason.
     "desk:documents": ("intake", (302, 200, 200, 403)),
@@ -58,6 +60,7 @@ NOT_YOURS = {
     "desk:intake": (404, 404, 404),
     "review:intake": (403, 404, 403),
     "desk:documents": (404, 404, 403),
+    "desk:link_show": (404, 404, 404),
     "review:cosign": (403, 404, 403),
 }
 

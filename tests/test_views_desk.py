@@ -15,6 +15,7 @@ from tests.conftest import (
     make_intake,
     make_patient,
     make_step_data,
+    make_user,
     step_url,
 )
 
@@ -185,7 +186,7 @@ def test_intake_detail_shows_the_patient_and_is_audited(client, front_desk):
 
 
 def _issue(client, intake):
-    response = client.post(reverse("desk:link_issue", args=[intake.public_id]))
+    response = client.post(reverse("desk:link_issue", args=[intake.public_id]), follow=True)
     url = response.context["url"]
     return response, url.rsplit("/i/", 1)[1].strip("/")
 
@@ -204,6 +205,62 @@ def test_link_issue_shows_the_url_once_with_a_qr_handout(client, front_desk):
     assert "This link is shown only now" in page
     assert token not in detail.content.decode()
     assert "not opened yet" in detail.content.decode()
+
+
+def test_link_issue_redirects_and_the_token_never_appears_in_a_url(client, front_desk):
+    intake = make_intake()
+    client.force_login(front_desk)
+
+    response = client.post(reverse("desk:link_issue", args=[intake.public_id]))
+
+    show_url = reverse("desk:link_show", args=[intake.public_id])
+    assert response.status_code == 302
+    assert response["Location"] == show_url
+    cookie = response.cookies["dn_new_link"]
+    assert cookie["httponly"] and cookie["samesite"] == "Strict" and cookie["path"] == show_url
+    assert int(cookie["max-age"]) <= 120
+
+
+def test_refreshing_the_link_page_does_not_make_a_new_link(client, front_desk):
+    """A refresh used to re-send the POST: a new link, and the one already sent stopped."""
+    intake = make_intake()
+    client.force_login(front_desk)
+    _, token = _issue(client, intake)
+
+    again = client.get(reverse("desk:link_show", args=[intake.public_id]), follow=True)
+
+    page = again.content.decode()
+    assert again.redirect_chain[-1][0] == reverse("desk:intake", args=[intake.public_id])
+    assert "a link is shown only once" in page
+    assert token not in page
+    assert IntakeLink.objects.filter(intake=intake).count() == 1
+    assert Client().get(reverse("patient:open", args=[token])).status_code == 302
+
+
+def test_link_page_refuses_a_cookie_made_for_another_intake_or_user(client, front_desk):
+    first, second = make_intake(), make_intake()
+    client.force_login(front_desk)
+    client.post(reverse("desk:link_issue", args=[first.public_id]))
+    cookie = client.cookies["dn_new_link"]
+    cookie["path"] = "/"  # as if the browser sent it to the other intake's page
+
+    other_intake = client.get(reverse("desk:link_show", args=[second.public_id]))
+    client.force_login(make_user("practitioner", "p-other"))
+    other_user = client.get(reverse("desk:link_show", args=[first.public_id]))
+
+    assert other_intake.status_code == 302 and "/i/" not in other_intake.content.decode()
+    assert other_user.status_code == 302 and "/i/" not in other_user.content.decode()
+
+
+def test_link_page_ignores_a_tampered_cookie(client, front_desk):
+    intake = make_intake()
+    client.force_login(front_desk)
+    client.cookies["dn_new_link"] = "not-a-signed-value"
+
+    response = client.get(reverse("desk:link_show", args=[intake.public_id]))
+
+    assert response.status_code == 302
+    assert not IntakeLink.objects.exists()
 
 
 def test_link_issue_revokes_older_links(client, front_desk):

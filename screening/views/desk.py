@@ -3,7 +3,9 @@
 import datetime
 
 import segno
+from django.conf import settings
 from django.contrib import messages
+from django.core import signing
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -119,29 +121,77 @@ def intake_detail(request, public_id):
     )
 
 
+# The new link travels from the POST that makes it to the page that shows it in a signed,
+# short-lived cookie (never in a URL, never stored on the server: only its hash is kept). The
+# page reads the cookie once and deletes it, so refreshing the page, or coming back to it,
+# cannot make a second link that would silently stop the first one from working.
+LINK_COOKIE = "dn_new_link"
+LINK_COOKIE_SALT = "screening.desk.link_show"
+LINK_COOKIE_SECONDS = 120
+
+
 @require_perm(Perm.MANAGE_INTAKES)
 @require_POST
 def link_issue(request, public_id):
-    """Create a link and show it once (only its hash is kept), with a printable handout."""
+    """Create a link, then show it once on the next page (only its hash is kept)."""
     intake = access_intake_for_staff(request.user, public_id, Perm.MANAGE_INTAKES)
     try:
         issued = services.link_issue(actor=request.user, intake=intake, request=request)
     except services.ServiceError as exc:
         messages.error(request, str(exc))
         return redirect("desk:intake", intake.public_id)
-    url = request.build_absolute_uri(reverse("patient:open", args=[issued.token]))
-    qr = segno.make(url, error="m").svg_data_uri(scale=5, border=2)
-    return render(
-        request,
-        "screening/desk/link.html",
-        {
+    show_url = reverse("desk:link_show", args=[intake.public_id])
+    response = redirect(show_url)
+    response.set_cookie(
+        LINK_COOKIE,
+        signing.dumps(
+            {"intake": str(intake.public_id), "user": request.user.pk, "token": issued.token},
+            salt=LINK_COOKIE_SALT,
+        ),
+        max_age=LINK_COOKIE_SECONDS,
+        path=show_url,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Strict",
+    )
+    return response
+
+
+@require_perm(Perm.MANAGE_INTAKES)
+@require_GET
+def link_show(request, public_id):
+    """The link just made, with a copy button and a printable handout; shown once."""
+    intake = access_intake_for_staff(request.user, public_id, Perm.MANAGE_INTAKES)
+    show_url = reverse("desk:link_show", args=[intake.public_id])
+    try:
+        data = signing.loads(
+            request.COOKIES.get(LINK_COOKIE, ""), salt=LINK_COOKIE_SALT, max_age=LINK_COOKIE_SECONDS
+        )
+        fresh = data["intake"] == str(intake.public_id) and data["user"] == request.user.pk
+        token = data["token"] if fresh else None
+    except (signing.BadSignature, KeyError, TypeError):
+        token = None
+    link = services.link_current(intake=intake, token=token) if token else None
+    if link is None:
+        messages.info(
+            request,
+            "For safety, a link is shown only once, just after it is made. If the patient did "
+            "not get it, make a new link: the earlier one then stops working.",
+        )
+        response = redirect("desk:intake", intake.public_id)
+    else:
+        url = request.build_absolute_uri(reverse("patient:open", args=[token]))
+        qr = segno.make(url, error="m").svg_data_uri(scale=5, border=2)
+        context = {
             "intake": intake,
             "url": url,
             "qr": qr,
-            "expires_at": issued.link.expires_at,
+            "expires_at": link.expires_at,
             "clinic": ClinicSettings.load(),
-        },
-    )
+        }
+        response = render(request, "screening/desk/link.html", context)
+    response.delete_cookie(LINK_COOKIE, path=show_url, samesite="Strict")
+    return response
 
 
 @require_perm(Perm.MANAGE_INTAKES)
