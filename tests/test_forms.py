@@ -301,7 +301,7 @@ def test_integer_follow_up_reads_plain_digits_and_a_decimal_comma(typed, stored)
 
 @pytest.mark.parametrize("typed", ["1,000", "150,000"])
 def test_thousands_separator_is_refused_not_guessed(typed):
-    """"1,000" used to be read as 1.0: a platelet count of 1 that no patient meant."""
+    """ "1,000" used to be read as 1.0: a platelet count of 1 that no patient meant."""
     form = make_step_form("bleeding", platelet_data(typed))
 
     assert not form.is_valid()
