@@ -471,6 +471,10 @@ class IntakeCreateForm(forms.Form):
     practitioner = forms.ModelChoiceField(
         label=_("Practitioner"), queryset=None, required=False, empty_label=_("Not decided yet")
     )
+    # Shown only after the desk was told the patient already has an intake that day.
+    allow_same_day = forms.BooleanField(
+        label=_("Yes, make a second intake for this patient on the same day"), required=False
+    )
 
     def __init__(self, *args, **kwargs):
         from screening.models import User

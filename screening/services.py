@@ -45,6 +45,14 @@ class ConflictError(ServiceError):
     """Someone else saved the same record first."""
 
 
+class SameDayIntake(ServiceError):
+    """The patient already has an intake for an appointment that day (``existing``)."""
+
+    def __init__(self, message: str, existing: Intake):
+        super().__init__(message)
+        self.existing = existing
+
+
 def audit_record(
     *,
     actor: User | None,
@@ -228,15 +236,38 @@ def intake_create(
     practitioner: User | None = None,
     email: str = "",
     phone: str = "",
+    allow_same_day: bool = False,
     request=None,
 ) -> Intake:
-    """Create a draft intake for an appointment, matching a returning patient."""
+    """Create a draft intake for an appointment, matching a returning patient.
+
+    A second intake for the same patient on the same day is usually a slip (a double click, or
+    a colleague who already made one) that would leave the patient answering one intake while
+    the desk prints from the other; it raises `SameDayIntake` unless ``allow_same_day``.
+    """
     if date_of_birth > timezone.localdate():
         raise ServiceError("The date of birth cannot be in the future.")
     with transaction.atomic():
         patient, created = patient_find_or_create(
             full_name=full_name, date_of_birth=date_of_birth, email=email, phone=phone
         )
+        same_day = (
+            Intake.objects.filter(
+                patient=patient,
+                appointment_at__range=day_bounds(timezone.localtime(appointment_at).date()),
+            )
+            .exclude(status__in=(Intake.Status.CANCELLED, Intake.Status.EXPIRED))
+            .order_by("appointment_at")
+            .first()
+        )
+        if same_day is not None and not allow_same_day:
+            when = timezone.localtime(same_day.appointment_at)
+            raise SameDayIntake(
+                f"{patient.full_name} already has an intake for an appointment that day, at "
+                f"{when:%H:%M}. Open that intake instead, or tick the box below to make a "
+                "second one.",
+                same_day,
+            )
         intake = Intake.objects.create(
             patient=patient,
             appointment_at=appointment_at,

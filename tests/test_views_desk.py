@@ -163,6 +163,52 @@ def test_intake_new_same_name_other_birth_date_is_a_new_patient(client, front_de
     assert Patient.objects.count() == 2
 
 
+def test_intake_new_same_patient_same_day_asks_first_and_links_the_existing_intake(
+    client, front_desk
+):
+    client.force_login(front_desk)
+    client.post(NEW_URL, make_intake_data())  # 14:30 tomorrow
+    existing = Intake.objects.get()
+
+    again = client.post(NEW_URL, make_intake_data(appointment_time="16:00"))
+
+    page = again.content.decode()
+    assert again.status_code == 200
+    assert "already has an intake for an appointment that day, at 14:30" in page
+    assert reverse("desk:intake", args=[existing.public_id]) in page
+    assert 'name="allow_same_day"' in page
+    assert Intake.objects.count() == 1
+
+
+def test_intake_new_second_same_day_intake_when_the_desk_confirms(client, front_desk):
+    client.force_login(front_desk)
+    client.post(NEW_URL, make_intake_data())
+
+    response = client.post(NEW_URL, make_intake_data(allow_same_day="on"))
+
+    assert response.status_code == 302
+    assert Intake.objects.count() == 2
+
+
+def test_intake_new_other_day_or_cancelled_intake_needs_no_confirmation(client, front_desk):
+    client.force_login(front_desk)
+    client.post(NEW_URL, make_intake_data())
+    later = timezone.localdate() + datetime.timedelta(days=2)
+
+    other_day = client.post(NEW_URL, make_intake_data(appointment_date=later.isoformat()))
+    Intake.objects.update(status=Intake.Status.CANCELLED)
+    after_cancel = client.post(NEW_URL, make_intake_data())
+
+    assert other_day.status_code == 302 and after_cancel.status_code == 302
+    assert Intake.objects.count() == 3
+
+
+def test_intake_new_form_is_not_shown_the_same_day_box_until_needed(client, front_desk):
+    client.force_login(front_desk)
+
+    assert 'name="allow_same_day"' not in client.get(NEW_URL).content.decode()
+
+
 def test_intake_new_anonymous_is_sent_to_sign_in_and_creates_nothing(client):
     response = client.post(NEW_URL, make_intake_data())
 

@@ -89,6 +89,7 @@ def board(request):
 @require_http_methods(["GET", "POST"])
 def intake_new(request):
     form = IntakeCreateForm(request.POST if request.method == "POST" else None)
+    same_day = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -100,14 +101,18 @@ def intake_new(request):
                 phone=data["phone"],
                 appointment_at=form.appointment_at(),
                 practitioner=data["practitioner"],
+                allow_same_day=data["allow_same_day"],
                 request=request,
             )
+        except services.SameDayIntake as exc:
+            form.add_error(None, str(exc))
+            same_day = exc.existing
         except services.ServiceError as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, "Intake created.")
             return redirect("desk:intake", intake.public_id)
-    return render(request, "screening/desk/intake_new.html", {"form": form})
+    return render(request, "screening/desk/intake_new.html", {"form": form, "same_day": same_day})
 
 
 @require_perm(Perm.VIEW_BOARD)
