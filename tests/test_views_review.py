@@ -109,6 +109,29 @@ def test_detail_shows_flags_with_sources_and_audits_the_view(client, practitione
     assert AuditEvent.objects.filter(action="intake.view", intake=intake).count() == 1
 
 
+def test_detail_quotes_the_flagged_answer_in_words_not_field_ids(client, practitioner):
+    warfarin = {
+        "blood_thinner_use": {
+            "answer": True,
+            "agents": ["warfarin"],
+            "latest_inr": 3.4,
+            "inr_days_ago": 2,
+        }
+    }
+    intake = make_submitted_intake(warfarin)
+    client.force_login(practitioner)
+
+    html = client.get(reverse("review:intake", args=[intake.public_id])).content.decode()
+    finding = html[html.index('id="f-blood_thinner_use"') :]
+    start = finding.index("finding-answer")
+    answered = finding[start : finding.index("</p>", start)]
+
+    assert "<strong>Yes</strong>" in answered
+    assert "<strong>Warfarin</strong>" in answered
+    assert "latest INR" in answered and "<strong>3.4</strong>" in answered
+    assert "agents:" not in html and "latest_inr" not in html and "inr_days_ago" not in html
+
+
 def test_front_desk_cannot_open_the_clinical_detail(client, front_desk):
     intake = make_submitted_intake(INFECTED_FOREARM)
     client.force_login(front_desk)

@@ -74,7 +74,11 @@ def _queue_row(intake: Intake, majority: int) -> dict:
     return {"intake": intake, "age": age, "minor": age < majority}
 
 
-def _flag_groups(findings: list[dict], resolutions: dict, errors: dict) -> list[dict]:
+def _flag_groups(
+    findings: list[dict], resolutions: dict, errors: dict, answers: dict, thresholds
+) -> list[dict]:
+    """Findings by level, each with its item's answers in words (the patient's answer and the
+    follow-ups that apply), its citations and its active resolution."""
     groups = []
     for level, title in (
         (rules.ABSOLUTE, "Absolute contraindications"),
@@ -89,6 +93,7 @@ def _flag_groups(findings: list[dict], resolutions: dict, errors: dict) -> list[
                 {
                     "finding": finding,
                     "title": questionnaire.item(finding["item"]).title,
+                    "answer": _answer_words(finding["item"], answers, thresholds),
                     "citations": [_citation(tag) for tag in finding["sources"]],
                     "resolution": resolutions.get((finding["item"], level)),
                     "error": errors.get(finding["item"], ""),
@@ -96,6 +101,19 @@ def _flag_groups(findings: list[dict], resolutions: dict, errors: dict) -> list[
             )
         groups.append({"level": level, "title": title, "entries": entries})
     return groups
+
+
+def _answer_words(item_id: str, answers: dict, thresholds) -> dict:
+    """What the patient answered to a flagged item, in words: the main answer (None for an
+    item without one, such as age) and the follow-ups that were answered."""
+    summary = answers_display.item_summary(
+        questionnaire.item(item_id), answers.get(item_id, {}), thresholds=thresholds, patient=False
+    )
+    main = summary["answer"]
+    return {
+        "main": None if main in (None, answers_display.NOT_ANSWERED) else main,
+        "details": [d for d in summary["details"] if d["answered"]],
+    }
 
 
 def _citation(tag: str) -> dict:
@@ -151,12 +169,19 @@ def _detail_context(request, intake: Intake, **forms) -> dict:
         relevant_items=relevant,
     )
     open_flags = services.unresolved_flags(intake, screening)
+    thresholds = services.clinic_thresholds()
     lung_regions = [r for r in intake.plan_regions if r in regions.LUNG_RISK_REGIONS]
     return {
         "intake": intake,
         "summary": _summary(intake),
         "screening": screening,
-        "flag_groups": _flag_groups(findings, resolutions, forms.get("resolution_errors", {})),
+        "flag_groups": _flag_groups(
+            findings,
+            resolutions,
+            forms.get("resolution_errors", {}),
+            services.screening_answers(intake, thresholds),
+            thresholds,
+        ),
         "open_flags": open_flags,
         "overrides": [r for r in resolutions.values() if r.kind == "override"],
         "plan_form": plan_form,
@@ -167,7 +192,7 @@ def _detail_context(request, intake: Intake, **forms) -> dict:
         "plan_techniques": [regions.TECHNIQUES[t].label for t in intake.plan_techniques],
         "plan_regions": [regions.label(r) for r in intake.plan_regions],
         "answers": answers_display.section_summaries(
-            intake.answers, thresholds=services.clinic_thresholds(), patient=False
+            intake.answers, thresholds=thresholds, patient=False
         ),
         "history": {
             "screenings": intake.screenings.select_related("created_by").order_by("-created_at")[
