@@ -36,3 +36,37 @@ def test_desk_makes_a_link_reloads_the_page_and_the_link_still_works(live_server
     phone = page_factory(360, 740)
     phone.goto(url)
     expect(phone.get_by_label("Day")).to_be_visible()  # the date-of-birth check
+
+
+def test_board_and_queue_fit_a_phone_with_every_action_in_reach(live_server, page_factory):
+    """At 360 px nothing scrolls sideways and each row's buttons are on screen."""
+    make_user(Role.PRACTITIONER, "prac-person")
+    at = timezone.now().replace(hour=9, minute=0, second=0, microsecond=0)
+    for n, (name, status) in enumerate(
+        [
+            ("Alexandra Featherstonehaugh-Whitmore", "draft"),
+            ("Bo Li", "submitted"),
+            ("Carmen Rodríguez", "reviewed"),
+        ]
+    ):
+        make_intake(
+            patient=make_patient(full_name=name),
+            appointment_at=at + datetime.timedelta(minutes=30 * n),
+            status=status,
+            latest_outcome="precaution",
+            latest_flag_count=2,
+        )
+    page = page_factory(360, 740)
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("Username").fill("prac-person")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    for path in (f"/desk/?day={at:%Y-%m-%d}", f"/review/?day={at:%Y-%m-%d}&status="):
+        page.goto(live_server.url + path)
+        assert page.evaluate(
+            "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+        ), path
+        for link in page.locator("table a:visible").all():
+            box = link.bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= 360, (path, box)
