@@ -40,10 +40,23 @@ class SeedSummary:
     intakes_created: int = 0
 
 
+DEMO_CLINIC = {
+    "name": "Riverside Physiotherapy (demo)",
+    "address": "12 Mill Lane\nRiverside RV1 2AB",
+    "phone": "01234 567 890",
+    "registration_details": "Demo clinic: not a real registration",
+}
+
+
 @transaction.atomic
 def seed() -> SeedSummary:
     summary = SeedSummary()
-    ClinicSettings.load()
+    clinic = ClinicSettings.load()
+    if clinic.missing_document_details() and not clinic.address and not clinic.phone:
+        # Demo details so the documents print complete; never over details an admin typed.
+        services.clinic_settings_update(
+            actor=None, changes=DEMO_CLINIC, expected_version=clinic.version
+        )
     for username, role, password, first, last, profession, registration in DEMO_ACCOUNTS:
         user = User.objects.filter(username=username).first()
         if user is None:

@@ -149,6 +149,17 @@ class ClinicSettings(models.Model):
         obj, _created = cls.objects.get_or_create(pk=1)
         return obj
 
+    def missing_document_details(self) -> list[str]:
+        """What the printed documents need from these settings and do not have yet."""
+        missing = []
+        if not self.name.strip() or self.name == self._meta.get_field("name").default:
+            missing.append(str(_("the clinic's name")))
+        if not self.address.strip():
+            missing.append(str(_("its address")))
+        if not self.phone.strip():
+            missing.append(str(_("its phone number, which the aftercare sheet gives patients")))
+        return missing
+
     def threshold_values(self) -> dict:
         """Thresholds as plain JSON-friendly values (Decimals become floats)."""
         values = {}

@@ -5,7 +5,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from screening.models import User
+from screening.models import AuditEvent, ClinicSettings, User
 
 
 @pytest.mark.django_db
@@ -57,6 +57,31 @@ def test_seed_demo_is_idempotent_and_prints_one_account_per_role(settings):
         assert "username: desk" in text and "password: desk-demo-2026" in text
         assert "username: practitioner" in text and "username: admin" in text
     assert User.objects.get(username="desk").check_password("desk-demo-2026")
+
+
+@pytest.mark.django_db
+def test_seed_demo_fills_blank_clinic_details_once_through_the_audited_service(settings):
+    settings.DEBUG = True
+
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", stdout=io.StringIO())
+
+    clinic = ClinicSettings.load()
+    assert clinic.missing_document_details() == []
+    assert "(demo)" in clinic.name and clinic.phone
+    assert AuditEvent.objects.filter(action="clinic_settings.update").count() == 1
+
+
+@pytest.mark.django_db
+def test_seed_demo_keeps_clinic_details_an_admin_typed(settings):
+    settings.DEBUG = True
+    ClinicSettings.load()
+    ClinicSettings.objects.filter(pk=1).update(phone="020 7946 0000")
+
+    call_command("seed_demo", stdout=io.StringIO())
+
+    clinic = ClinicSettings.load()
+    assert clinic.phone == "020 7946 0000" and clinic.name == "Your clinic"
 
 
 @pytest.mark.django_db

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from screening import services
-from screening.models import AuditEvent, Consent, Intake
+from screening.models import AuditEvent, ClinicSettings, Consent, Intake
 from screening.permissions import PATIENT_SESSION_KEY
 from tests.factories import make_submitted_intake, set_plan
 
@@ -132,6 +132,24 @@ def test_documents_are_refused_for_an_intake_that_is_not_cleared(client, front_d
     assert "not cleared" in response.content.decode() or "practitioner" in response.content.decode()
     with pytest.raises(services.ServiceError):
         _patient_signs(intake)
+
+
+def test_documents_page_warns_while_the_clinic_phone_and_address_are_missing(
+    client, practitioner, front_desk
+):
+    intake = _cleared_intake(practitioner)
+    client.force_login(front_desk)
+    url = reverse("desk:documents", args=[intake.public_id])
+
+    before = client.get(url).content.decode()
+    ClinicSettings.objects.filter(pk=1).update(
+        name="Riverside Physiotherapy", address="12 Mill Lane", phone="01234 567 890"
+    )
+    after = client.get(url).content.decode()
+
+    assert 'id="clinic-details-missing"' in before
+    assert "the clinic&#x27;s name" in before and "phone number" in before
+    assert 'id="clinic-details-missing"' not in after
 
 
 @pytest.mark.parametrize("bad", ["", "data:image/jpeg;base64,AAAA", "data:image/png;base64,!!"])

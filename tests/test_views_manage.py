@@ -42,6 +42,17 @@ def test_admin_changes_a_threshold_and_it_is_audited(client, clinic_admin):
     assert event.detail["changed"]["inr_ceiling"] == {"from": 3.0, "to": 3.5}
 
 
+def test_settings_page_lists_the_clinic_details_the_documents_still_need(client, clinic_admin):
+    client.force_login(clinic_admin)
+
+    before = client.get(reverse("manage:settings")).content.decode()
+    _settings_post(client, name="Riverside Physio", address="12 Mill Lane", phone="01234 567")
+    after = client.get(reverse("manage:settings")).content.decode()
+
+    assert 'id="clinic-details-missing"' in before and "phone number" in before
+    assert 'id="clinic-details-missing"' not in after
+
+
 def test_new_threshold_changes_screening_and_is_stored_with_the_result(
     client, clinic_admin, practitioner
 ):

@@ -263,6 +263,7 @@ def documents(request, public_id):
                 "-created_at"
             ),
             "paper_form": PaperConsentForm(),
+            "missing_clinic_details": ClinicSettings.load().missing_document_details(),
         },
     )
 

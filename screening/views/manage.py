@@ -33,7 +33,11 @@ def clinic_settings(request):
     return render(
         request,
         "screening/manage/settings.html",
-        {"form": form, "threshold_fields": ClinicSettings.THRESHOLD_FIELDS},
+        {
+            "form": form,
+            "threshold_fields": ClinicSettings.THRESHOLD_FIELDS,
+            "missing_clinic_details": ClinicSettings.load().missing_document_details(),
+        },
     )
 
 
