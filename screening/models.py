@@ -1,11 +1,13 @@
 """The stored record: staff, clinic settings, patients, intakes, screening snapshots, audit.
 
-Writes go through ``screening.services``; nothing here changes state on its own except the
-append-only guard of ``AuditEvent``.
+Writes go through ``screening.services``; nothing here changes state on its own. Two guards
+refuse writes: ``AuditEvent`` is append-only, and a ``Consent`` whose PDF is frozen can only be
+marked superseded.
 """
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from decimal import Decimal
 
@@ -361,6 +363,56 @@ class Decision(models.Model):
         return f"{self.decision} by {self.decided_by_id}"
 
 
+class FrozenConsentError(PermissionError):
+    """Something tried to change a consent whose PDF is frozen."""
+
+
+# Everything a signed consent records. Once its PDF is stored, only ``status`` and
+# ``superseded_at`` may change (when a later consent supersedes it).
+CONSENT_FROZEN_FIELDS = (
+    "intake_id",
+    "method",
+    "consent_text_version",
+    "screening_id",
+    "signer_name",
+    "signer_role",
+    "guardian_relationship",
+    "assent_words",
+    "patient_signature",
+    "patient_signed_at",
+    "interpreter_name",
+    "interpreter_language",
+    "interpreter_mode",
+    "interpreter_signature",
+    "practitioner_id",
+    "practitioner_signature",
+    "practitioner_signed_at",
+    "recorded_by_id",
+    "pdf",
+    "sha256",
+    "signed_at",
+    "created_at",
+)
+
+
+def _frozen_value(value):
+    return bytes(value) if isinstance(value, (memoryview, bytearray)) else value
+
+
+class ConsentQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        frozen = {name.removesuffix("_id") for name in CONSENT_FROZEN_FIELDS}
+        touched = {name.removesuffix("_id") for name in kwargs} & frozen
+        if touched and self.filter(pdf__isnull=False).exists():
+            raise FrozenConsentError(f"a signed consent is never edited ({sorted(touched)})")
+        return super().update(**kwargs)
+
+    def delete(self):
+        if self.filter(pdf__isnull=False).exists():
+            raise FrozenConsentError("a signed consent is never deleted")
+        return super().delete()
+
+
 class Consent(models.Model):
     """A consent for one intake and plan.
 
@@ -422,11 +474,41 @@ class Consent(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     superseded_at = models.DateTimeField(null=True, blank=True)
 
+    objects = ConsentQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
         return f"Consent #{self.pk} ({self.status})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            stored = (
+                Consent.objects.filter(pk=self.pk, pdf__isnull=False)
+                .values(*CONSENT_FROZEN_FIELDS)
+                .first()
+            )
+            if stored is not None:
+                changed = [
+                    name
+                    for name in CONSENT_FROZEN_FIELDS
+                    if _frozen_value(stored[name]) != _frozen_value(getattr(self, name))
+                ]
+                if changed:
+                    raise FrozenConsentError(f"a signed consent is never edited ({changed})")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.pdf is not None:
+            raise FrozenConsentError("a signed consent is never deleted")
+        return super().delete(*args, **kwargs)
+
+    def pdf_intact(self) -> bool:
+        """True when the stored bytes still have the SHA-256 recorded when they were frozen."""
+        if self.pdf is None or not self.sha256:
+            return False
+        return hashlib.sha256(bytes(self.pdf)).hexdigest() == self.sha256
 
 
 class AuditQuerySet(models.QuerySet):

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from screening import services
-from screening.models import AuditEvent, ClinicSettings, Consent, Intake
+from screening.models import AuditEvent, ClinicSettings, Consent, FrozenConsentError, Intake
 from screening.permissions import PATIENT_SESSION_KEY
 from tests.factories import make_submitted_intake, set_plan
 
@@ -71,10 +71,71 @@ def test_tablet_signature_then_cosign_freezes_the_pdf_and_download_is_byte_ident
     body = b"".join(response.streaming_content) if response.streaming else response.content
     assert response["Content-Type"] == "application/pdf"
     assert hashlib.sha256(body).hexdigest() == signed.sha256
+    page = client.get(reverse("desk:documents", args=[intake.public_id])).content.decode()
+    assert "unchanged since it was signed" in page
     assert body == bytes(Consent.objects.get(pk=signed.pk).pdf)
     intake.refresh_from_db()
     assert intake.status == Intake.Status.SIGNED
     assert AuditEvent.objects.filter(action="document.download_signed_consent").exists()
+
+
+def _signed(practitioner) -> tuple[Intake, Consent]:
+    intake = _cleared_intake(practitioner)
+    consent = services.consent_cosign(
+        actor=practitioner, intake=intake, consent_id=_patient_signs(intake).pk, signature=_png()
+    )
+    return intake, Consent.objects.get(pk=consent.pk)
+
+
+def test_a_signed_consent_cannot_be_edited_or_deleted_only_superseded(practitioner):
+    _, consent = _signed(practitioner)
+
+    consent.signer_name = "Someone Else"
+    with pytest.raises(FrozenConsentError):
+        consent.save()
+    with pytest.raises(FrozenConsentError):
+        Consent.objects.filter(pk=consent.pk).update(pdf=b"%PDF-forged")
+    with pytest.raises(FrozenConsentError):
+        Consent.objects.filter(pk=consent.pk).delete()
+    with pytest.raises(FrozenConsentError):
+        Consent.objects.get(pk=consent.pk).delete()
+    Consent.objects.filter(pk=consent.pk).update(status=Consent.Status.SUPERSEDED)
+
+    stored = Consent.objects.get(pk=consent.pk)
+    assert stored.signer_name == "Jamie Example" and stored.pdf_intact()
+    assert stored.status == Consent.Status.SUPERSEDED
+
+
+def test_a_consent_waiting_for_the_practitioner_can_still_change(practitioner):
+    intake = _cleared_intake(practitioner)
+    pending = _patient_signs(intake)
+
+    pending.interpreter_name = "Anna Kowalska"
+    pending.save()
+
+    assert Consent.objects.get(pk=pending.pk).interpreter_name == "Anna Kowalska"
+
+
+def test_altered_stored_bytes_are_refused_on_download_and_audited(client, practitioner, front_desk):
+    from django.db import connection
+
+    intake, consent = _signed(practitioner)
+    original = bytes(consent.pdf)
+    altered = original[:200] + bytes([original[200] ^ 0x01]) + original[201:]  # one bit
+    with connection.cursor() as cursor:  # what corruption or tampering below the app would do
+        cursor.execute("UPDATE screening_consent SET pdf = %s WHERE id = %s", [altered, consent.pk])
+    client.force_login(front_desk)
+
+    response = client.get(reverse("desk:signed_consent_pdf", args=[intake.public_id, consent.pk]))
+
+    page = client.get(reverse("desk:documents", args=[intake.public_id])).content.decode()
+    assert "does not match this fingerprint" in page
+    assert reverse("desk:signed_consent_pdf", args=[intake.public_id, consent.pk]) not in page
+    assert response.status_code == 409
+    assert "no longer matches the fingerprint" in response.content.decode()
+    assert response["Content-Type"].startswith("text/html")
+    assert AuditEvent.objects.filter(action="document.integrity_failure").count() == 1
+    assert not AuditEvent.objects.filter(action="document.download_signed_consent").exists()
 
 
 def test_signed_pdf_contains_the_signatures_and_names(practitioner):

@@ -299,13 +299,24 @@ def signed_consent_pdf(request, public_id, consent_id):
     consent = intake.consents.filter(pk=consent_id, pdf__isnull=False).first()
     if consent is None:
         raise Http404
+    intact = consent.pdf_intact()
     services.audit_record(
         actor=request.user,
-        action="document.download_signed_consent",
+        action="document.download_signed_consent" if intact else "document.integrity_failure",
         intake=intake,
         obj=consent,
         detail={"sha256": consent.sha256},
     )
+    if not intact:
+        # The stored bytes no longer match the fingerprint taken when they were signed: never
+        # hand out a record that may have been altered.
+        return _documents_refused(
+            request,
+            intake,
+            "This signed consent no longer matches the fingerprint (SHA-256) recorded when it "
+            "was signed, so it is not shown. Tell the clinic admin; the audit log has a record "
+            "of this check.",
+        )
     return _pdf_response(bytes(consent.pdf), f"consent-signed-{consent.pk}.pdf")
 
 
