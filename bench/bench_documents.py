@@ -142,6 +142,17 @@ def build_intake(
     return Intake.objects.select_related("patient", "practitioner").get(pk=intake.pk)
 
 
+def _birth_date_for_age(today: datetime.date, age: int) -> datetime.date:
+    """A date of birth that makes the patient exactly ``age`` today (the last birthday a month
+    ago), on any day of the year, 29 February included."""
+    year = today.year - age
+    try:
+        last_birthday = today.replace(year=year)
+    except ValueError:  # 29 February in a year that has none
+        last_birthday = datetime.date(year, 2, 28)
+    return last_birthday - datetime.timedelta(days=30)
+
+
 def vignette_intakes() -> dict:
     """Each public vignette as a cleared intake, by vignette id."""
     intakes = {}
@@ -154,7 +165,7 @@ def vignette_intakes() -> dict:
         date_of_birth = ADULT_DOB
         minor = answers.pop("minor_patient", None)
         if minor:  # age is derived from the date of birth; the guardian's answers stay
-            date_of_birth = today.replace(year=today.year - minor["age_years"] - 1)
+            date_of_birth = _birth_date_for_age(today, minor["age_years"])
             answers["minor_patient"] = {
                 key: value for key, value in minor.items() if key not in ("answer", "age_years")
             }

@@ -52,11 +52,10 @@ DEMO_CLINIC = {
 def seed() -> SeedSummary:
     summary = SeedSummary()
     clinic = ClinicSettings.load()
-    if clinic.missing_document_details() and not clinic.address and not clinic.phone:
-        # Demo details so the documents print complete; never over details an admin typed.
-        services.clinic_settings_update(
-            actor=None, changes=DEMO_CLINIC, expected_version=clinic.version
-        )
+    blanks = _blank_clinic_details(clinic)
+    if blanks:
+        # Demo details so the documents print complete; never over a detail an admin typed.
+        services.clinic_settings_update(actor=None, changes=blanks, expected_version=clinic.version)
     for username, role, password, first, last, profession, registration in DEMO_ACCOUNTS:
         user = User.objects.filter(username=username).first()
         if user is None:
@@ -76,6 +75,17 @@ def seed() -> SeedSummary:
     if not Intake.objects.exists():
         summary.intakes_created = _seed_intakes()
     return summary
+
+
+def _blank_clinic_details(clinic: ClinicSettings) -> dict:
+    """The demo clinic details for the fields still blank (or the name still the default)."""
+    default_name = ClinicSettings._meta.get_field("name").default
+    blanks = {}
+    for name, value in DEMO_CLINIC.items():
+        current = getattr(clinic, name).strip()
+        if not current or (name == "name" and current == default_name):
+            blanks[name] = value
+    return blanks
 
 
 # (name, date of birth, minutes from now, answers on top of the negatives, stage, plan)

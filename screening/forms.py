@@ -173,7 +173,7 @@ def _to_form_value(kind: str, value):
 # "1,000" or "150,000": a comma before groups of exactly three digits is a thousands separator
 # to some patients and a decimal comma to others. Guessing could turn a platelet count of
 # 150,000 into 150 or 150000, so it is refused with a message instead.
-_GROUPED_DIGITS = re.compile(r"\d{1,3}(,\d{3})+")
+_GROUPED_DIGITS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 NUMBER_MESSAGE = _("Please enter a number, for example 12 or 2.5")
 GROUPED_NUMBER_MESSAGE = _(
     "Please type the number without a comma between thousands, for example 150 or 1500. "

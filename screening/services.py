@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from screening import questionnaire, rules
@@ -192,6 +192,21 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def _lock_identity(name: str) -> None:
+    """Serialise, until the transaction ends, every writer that names the same identity.
+
+    A row lock cannot guard a patient who does not exist yet: two desks creating the same new
+    patient at once would each find nobody, each create one, and neither would see the other's
+    same-day intake. On PostgreSQL a transaction-level advisory lock on a hash of the identity
+    makes the second wait; SQLite's IMMEDIATE transactions already serialise all writers.
+    """
+    if connection.vendor != "postgresql":
+        return
+    lock_id = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])
+
+
 def patient_find_or_create(
     *, full_name: str, date_of_birth, email: str = "", phone: str = ""
 ) -> tuple[Patient, bool]:
@@ -202,6 +217,7 @@ def patient_find_or_create(
     """
     full_name = " ".join(full_name.split())
     key = Patient.make_name_key(full_name)
+    _lock_identity(f"patient:{key}:{date_of_birth.isoformat()}")
     patient = (
         Patient.objects.select_for_update()
         .filter(name_key=key, date_of_birth=date_of_birth)
@@ -251,10 +267,12 @@ def intake_create(
         patient, created = patient_find_or_create(
             full_name=full_name, date_of_birth=date_of_birth, email=email, phone=phone
         )
+        start, end = day_bounds(timezone.localtime(appointment_at).date())
         same_day = (
             Intake.objects.filter(
                 patient=patient,
-                appointment_at__range=day_bounds(timezone.localtime(appointment_at).date()),
+                appointment_at__gte=start,
+                appointment_at__lt=end,
             )
             .exclude(status__in=(Intake.Status.CANCELLED, Intake.Status.EXPIRED))
             .order_by("appointment_at")

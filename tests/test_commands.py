@@ -5,6 +5,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
+from screening.demo import DEMO_CLINIC
 from screening.models import AuditEvent, ClinicSettings, User
 
 
@@ -73,15 +74,19 @@ def test_seed_demo_fills_blank_clinic_details_once_through_the_audited_service(s
 
 
 @pytest.mark.django_db
-def test_seed_demo_keeps_clinic_details_an_admin_typed(settings):
+def test_seed_demo_keeps_each_clinic_detail_an_admin_typed_and_fills_only_the_blanks(settings):
     settings.DEBUG = True
     ClinicSettings.load()
-    ClinicSettings.objects.filter(pk=1).update(phone="020 7946 0000")
+    ClinicSettings.objects.filter(pk=1).update(name="Harbour Clinic", phone="020 7946 0000")
 
     call_command("seed_demo", stdout=io.StringIO())
 
     clinic = ClinicSettings.load()
-    assert clinic.phone == "020 7946 0000" and clinic.name == "Your clinic"
+    assert clinic.name == "Harbour Clinic" and clinic.phone == "020 7946 0000"
+    assert clinic.address == DEMO_CLINIC["address"]
+    assert clinic.registration_details == DEMO_CLINIC["registration_details"]
+    changed = AuditEvent.objects.get(action="clinic_settings.update").detail["changed"]
+    assert sorted(changed) == ["address", "registration_details"]
 
 
 @pytest.mark.django_db

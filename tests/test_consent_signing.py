@@ -134,7 +134,9 @@ def test_altered_stored_bytes_are_refused_on_download_and_audited(client, practi
     assert response.status_code == 409
     assert "no longer matches the fingerprint" in response.content.decode()
     assert response["Content-Type"].startswith("text/html")
-    assert AuditEvent.objects.filter(action="document.integrity_failure").count() == 1
+    failures = AuditEvent.objects.filter(action="document.integrity_failure")
+    assert failures.count() == 2  # the refused download, then the page that showed it
+    assert failures.filter(detail__seen_on="documents page").count() == 1
     assert not AuditEvent.objects.filter(action="document.download_signed_consent").exists()
 
 
@@ -181,6 +183,24 @@ def test_paper_consent_is_recorded_by_a_named_staff_member(practitioner, front_d
     assert consent.recorded_by == front_desk
     assert consent.signer_name == "Jamie Example"
     assert len(consent.sha256) == 64
+
+
+def test_paper_consent_form_errors_keep_the_documents_page_whole_and_record_nothing(
+    client, practitioner, front_desk
+):
+    intake = _cleared_intake(practitioner)
+    client.force_login(front_desk)
+
+    response = client.post(
+        reverse("desk:consent_paper", args=[intake.public_id]), {"signer_name": "Jamie Example"}
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Please confirm that you checked the signed paper form." in page
+    assert 'value="Jamie Example"' in page  # what was typed is kept
+    assert 'id="clinic-details-missing"' in page  # the same warnings as the page itself
+    assert not Consent.objects.filter(intake=intake).exists()
 
 
 def test_documents_are_refused_for_an_intake_that_is_not_cleared(client, front_desk):

@@ -299,7 +299,7 @@ def test_integer_follow_up_reads_plain_digits_and_a_decimal_comma(typed, stored)
     assert form.item_values["bleeding_disorder"]["platelet_count_x10e9_per_l"] == stored
 
 
-@pytest.mark.parametrize("typed", ["1,000", "150,000"])
+@pytest.mark.parametrize("typed", ["1,000", "150,000", "+1,000", "-1,000", "1,000.5"])
 def test_thousands_separator_is_refused_not_guessed(typed):
     """ "1,000" used to be read as 1.0: a platelet count of 1 that no patient meant."""
     form = make_step_form("bleeding", platelet_data(typed))

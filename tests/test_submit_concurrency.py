@@ -1,13 +1,17 @@
-"""A double submit from two requests at once makes one submission (real row locks)."""
+"""Two requests at once: a double submit makes one submission, and two desks creating the
+same new patient's intake make one patient and one intake (real locks)."""
 
+import datetime
 import threading
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from screening import services
-from screening.models import AuditEvent, Intake, ScreeningResult
-from tests.conftest import make_intake
+from screening.models import AuditEvent, Intake, Patient, ScreeningResult
+from screening.permissions import Role
+from tests.conftest import make_intake, make_user
 from tests.factories import complete_answers, fill_all_steps
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
@@ -49,3 +53,39 @@ def test_intake_submit_from_two_threads_at_once_makes_one_submission():
     assert ScreeningResult.objects.filter(intake=intake).count() == 1
     assert AuditEvent.objects.filter(intake=intake, action="intake.submit").count() == 1
     assert Intake.objects.get(pk=intake.pk).status == Intake.Status.SUBMITTED
+
+
+def test_two_desks_creating_the_same_new_patient_at_once_make_one_patient_and_one_intake():
+    desks = [make_user(Role.FRONT_DESK, f"desk-{n}") for n in range(2)]
+    appointment = timezone.now() + datetime.timedelta(days=1)
+    start = threading.Barrier(2)
+    outcomes: list = []
+
+    def create(actor):
+        from django.db import connection as thread_connection
+
+        try:
+            start.wait(timeout=10)
+            outcomes.append(
+                services.intake_create(
+                    actor=actor,
+                    full_name="Morgan  New-Patient",
+                    date_of_birth=datetime.date(1990, 2, 3),
+                    appointment_at=appointment,
+                )
+            )
+        except Exception as exc:  # noqa: BLE001 - reported by the assertions below
+            outcomes.append(exc)
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=create, args=(desk,)) for desk in desks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    refused = [o for o in outcomes if isinstance(o, services.SameDayIntake)]
+    assert len(outcomes) == 2 and len(refused) == 1, outcomes
+    assert Patient.objects.count() == 1
+    assert Intake.objects.count() == 1

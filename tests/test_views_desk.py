@@ -203,6 +203,23 @@ def test_intake_new_other_day_or_cancelled_intake_needs_no_confirmation(client, 
     assert Intake.objects.count() == 3
 
 
+def test_intake_new_an_appointment_at_midnight_belongs_to_the_next_day(client, front_desk):
+    client.force_login(front_desk)
+    day_after = timezone.localdate() + datetime.timedelta(days=2)
+    client.post(
+        NEW_URL, make_intake_data(appointment_date=day_after.isoformat(), appointment_time="00:00")
+    )
+
+    late = client.post(NEW_URL, make_intake_data(appointment_time="23:30"))  # tomorrow
+    same = client.post(
+        NEW_URL, make_intake_data(appointment_date=day_after.isoformat(), appointment_time="09:00")
+    )
+
+    assert late.status_code == 302
+    assert same.status_code == 200 and "at 00:00" in same.content.decode()
+    assert Intake.objects.count() == 2
+
+
 def test_intake_new_form_is_not_shown_the_same_day_box_until_needed(client, front_desk):
     client.force_login(front_desk)
 
@@ -287,15 +304,23 @@ def test_link_page_refuses_a_cookie_made_for_another_intake_or_user(client, fron
     first, second = make_intake(), make_intake()
     client.force_login(front_desk)
     client.post(reverse("desk:link_issue", args=[first.public_id]))
-    cookie = client.cookies["dn_new_link"]
-    cookie["path"] = "/"  # as if the browser sent it to the other intake's page
+    value = client.cookies["dn_new_link"].value
 
-    other_intake = client.get(reverse("desk:link_show", args=[second.public_id]))
+    def show(intake):
+        client.cookies["dn_new_link"] = value  # as if the browser sent it to this page
+        return client.get(reverse("desk:link_show", args=[intake.public_id]))
+
+    other_intake = show(second)
     client.force_login(make_user("practitioner", "p-other"))
-    other_user = client.get(reverse("desk:link_show", args=[first.public_id]))
+    other_user = show(first)
+    client.force_login(front_desk)
+    own = show(first)  # the same cookie is good where it was made for
 
-    assert other_intake.status_code == 302 and "/i/" not in other_intake.content.decode()
-    assert other_user.status_code == 302 and "/i/" not in other_user.content.decode()
+    assert other_intake.status_code == 302
+    assert other_intake["Location"] == reverse("desk:intake", args=[second.public_id])
+    assert other_user.status_code == 302
+    assert other_user["Location"] == reverse("desk:intake", args=[first.public_id])
+    assert own.status_code == 200 and "/i/" in own.content.decode()
 
 
 def test_link_page_ignores_a_tampered_cookie(client, front_desk):

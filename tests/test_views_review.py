@@ -132,6 +132,30 @@ def test_detail_quotes_the_flagged_answer_in_words_not_field_ids(client, practit
     assert "agents:" not in html and "latest_inr" not in html and "inr_days_ago" not in html
 
 
+def test_a_flag_quotes_the_answers_its_screening_saw_not_later_edits(client, practitioner):
+    warfarin = {
+        "blood_thinner_use": {
+            "answer": True,
+            "agents": ["warfarin"],
+            "latest_inr": 3.4,
+            "inr_days_ago": 2,
+        }
+    }
+    intake = make_submitted_intake(warfarin)
+    edited = dict(intake.answers)
+    edited["blood_thinner_use"] = {**warfarin["blood_thinner_use"], "latest_inr": 2.1}
+    Intake.objects.filter(pk=intake.pk).update(answers=edited)  # not yet re-screened
+    client.force_login(practitioner)
+
+    html = client.get(reverse("review:intake", args=[intake.public_id])).content.decode()
+    finding = html[html.index('id="f-blood_thinner_use"') :]
+    start = finding.index("finding-answer")
+    answered = finding[start : finding.index("</p>", start)]
+
+    assert "<strong>3.4</strong>" in answered
+    assert "2.1" not in answered
+
+
 def test_front_desk_cannot_open_the_clinical_detail(client, front_desk):
     intake = make_submitted_intake(INFECTED_FOREARM)
     client.force_login(front_desk)

@@ -250,8 +250,27 @@ def _documents_refused(request, intake, reason):
 def documents(request, public_id):
     """Everything the desk does with the documents of one intake."""
     intake = access_intake_for_staff(request.user, public_id, Perm.PRINT_DOCUMENTS)
-    available, reason = documents_available(intake)
     services.audit_record(actor=request.user, action="documents.view", intake=intake)
+    return _documents_page(request, intake, PaperConsentForm())
+
+
+def _documents_page(request, intake, paper_form, status=200):
+    """The documents page; each signed consent's stored PDF is checked against its SHA-256,
+    and a mismatch is audited where it is seen, as a download of it would be."""
+    available, reason = documents_available(intake)
+    consents = list(
+        intake.consents.select_related("practitioner", "recorded_by").order_by("-created_at")
+    )
+    for consent in consents:
+        consent.intact = consent.pdf_intact() if consent.sha256 else None
+        if consent.intact is False:
+            services.audit_record(
+                actor=request.user,
+                action="document.integrity_failure",
+                intake=intake,
+                obj=consent,
+                detail={"sha256": consent.sha256, "seen_on": "documents page"},
+            )
     return render(
         request,
         "screening/desk/documents.html",
@@ -259,12 +278,11 @@ def documents(request, public_id):
             "intake": intake,
             "available": available,
             "reason": reason,
-            "consents": intake.consents.select_related("practitioner", "recorded_by").order_by(
-                "-created_at"
-            ),
-            "paper_form": PaperConsentForm(),
+            "consents": consents,
+            "paper_form": paper_form,
             "missing_clinic_details": ClinicSettings.load().missing_document_details(),
         },
+        status=status,
     )
 
 
@@ -352,16 +370,4 @@ def consent_paper(request, public_id):
         else:
             messages.success(request, "Paper consent recorded.")
         return redirect("desk:documents", intake.public_id)
-    available, reason = documents_available(intake)
-    return render(
-        request,
-        "screening/desk/documents.html",
-        {
-            "intake": intake,
-            "available": available,
-            "reason": reason,
-            "consents": intake.consents.order_by("-created_at"),
-            "paper_form": form,
-        },
-        status=400,
-    )
+    return _documents_page(request, intake, form, status=400)

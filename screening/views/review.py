@@ -103,6 +103,14 @@ def _flag_groups(
     return groups
 
 
+def _flag_answers(intake: Intake, screening, thresholds) -> tuple[dict, rules.Thresholds]:
+    """The answers and thresholds a flag is explained with: the screening's own snapshot, so a
+    flag quotes what fired it even if the patient or the clinic settings changed since."""
+    if screening is None:
+        return services.screening_answers(intake, thresholds), thresholds
+    return screening.answers, rules.Thresholds.from_dict(screening.thresholds)
+
+
 def _answer_words(item_id: str, answers: dict, thresholds) -> dict:
     """What the patient answered to a flagged item, in words: the main answer (None for an
     item without one, such as age) and the follow-ups that were answered."""
@@ -179,8 +187,7 @@ def _detail_context(request, intake: Intake, **forms) -> dict:
             findings,
             resolutions,
             forms.get("resolution_errors", {}),
-            services.screening_answers(intake, thresholds),
-            thresholds,
+            *_flag_answers(intake, screening, thresholds),
         ),
         "open_flags": open_flags,
         "overrides": [r for r in resolutions.values() if r.kind == "override"],
