@@ -154,6 +154,8 @@ def test_signed_pdf_contains_the_signatures_and_names(practitioner):
     images = sum(len(page.images) for page in reader.pages)
     assert "Jamie Example" in text
     assert images >= 2
+    # The signature covers each statement of the agreement: no empty tick boxes on the record.
+    assert "\u2022 I agree to dry needling as described in this form." in text
 
 
 def test_signing_again_supersedes_the_earlier_consent(practitioner):
@@ -266,3 +268,51 @@ def test_tablet_signing_flow_through_the_pages(client, practitioner, front_desk)
     assert Consent.objects.get().status == Consent.Status.AWAITING_PRACTITIONER
     assert client.session[PATIENT_SESSION_KEY]["purpose"] == "signed"
     assert client.get(reverse("desk:board")).status_code == 302  # staff were signed out
+
+
+def test_sign_page_starts_from_what_the_questionnaire_already_said(
+    client, practitioner, front_desk
+):
+    intake = _cleared_intake(practitioner)
+    answers = dict(intake.answers)
+    answers["minor_patient"] = {
+        "answer": True,
+        "guardian_consent": True,
+        "guardian_relationship": "mother",
+        "patient_assent": True,
+    }
+    answers["interpreter_needed"] = {"answer": True, "language": "Polish"}
+    Intake.objects.filter(pk=intake.pk).update(answers=answers)
+    client.force_login(front_desk)
+    client.post(reverse("desk:consent_handover", args=[intake.public_id]))
+    dob = intake.patient.date_of_birth
+    client.post(
+        reverse("patient:verify", args=[intake.public_id]),
+        {"day": dob.day, "month": dob.month, "year": dob.year},
+    )
+
+    page = client.get(reverse("patient:sign", args=[intake.public_id])).content.decode()
+
+    assert 'name="guardian_relationship" value="mother"' in page
+    assert 'name="interpreter_language" value="Polish"' in page
+
+
+def test_documents_page_says_where_the_consent_stands(client, practitioner):
+    intake = _cleared_intake(practitioner)
+    url = reverse("desk:documents", args=[intake.public_id])
+    cosign = reverse("review:cosign", args=[intake.public_id])
+    client.force_login(practitioner)
+
+    before = client.get(url).content.decode()
+    pending = _patient_signs(intake)
+    waiting = client.get(url).content.decode()
+    services.consent_cosign(
+        actor=practitioner, intake=intake, consent_id=pending.pk, signature=_png()
+    )
+    signed = client.get(url).content.decode()
+
+    assert "consent-signed" not in before and "consent-awaiting" not in before
+    assert cosign not in before
+    assert 'id="consent-awaiting"' in waiting and cosign in waiting
+    assert 'id="consent-signed"' in signed and cosign not in signed
+    assert "signed on the tablet by Jamie Example" in signed

@@ -279,6 +279,10 @@ def _documents_page(request, intake, paper_form, status=200):
             "available": available,
             "reason": reason,
             "consents": consents,
+            "signed": next((c for c in consents if c.status == Consent.Status.SIGNED), None),
+            "awaiting": next(
+                (c for c in consents if c.status == Consent.Status.AWAITING_PRACTITIONER), None
+            ),
             "paper_form": paper_form,
             "missing_clinic_details": ClinicSettings.load().missing_document_details(),
         },

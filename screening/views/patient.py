@@ -340,13 +340,20 @@ def sign(request, public_id):
     from screening.documents import consent_context, documents_available
 
     available, reason = documents_available(intake)
-    minor = intake.answers.get("minor_patient", {}).get("answer") is True
-    interpreter = intake.answers.get("interpreter_needed", {}).get("answer") is True
+    minor_answers = intake.answers.get("minor_patient", {})
+    interpreter_answers = intake.answers.get("interpreter_needed", {})
+    minor = minor_answers.get("answer") is True
+    interpreter = interpreter_answers.get("answer") is True
     form = PatientSignForm(
         request.POST if request.method == "POST" else None,
         minor=minor,
         interpreter=interpreter,
-        initial={"signer_role": "guardian" if minor else "patient"},
+        # What the questionnaire already told us, to check rather than type again.
+        initial={
+            "signer_role": "guardian" if minor else "patient",
+            "guardian_relationship": minor_answers.get("guardian_relationship", ""),
+            "interpreter_language": interpreter_answers.get("language", ""),
+        },
     )
     if request.method == "POST" and available and form.is_valid():
         data = form.cleaned_data
