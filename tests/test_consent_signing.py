@@ -87,6 +87,17 @@ def _signed(practitioner) -> tuple[Intake, Consent]:
     return intake, Consent.objects.get(pk=consent.pk)
 
 
+def _hand_over_and_verify(client, front_desk, intake) -> None:
+    """The desk hands the tablet over and the patient confirms their date of birth."""
+    client.force_login(front_desk)
+    client.post(reverse("desk:consent_handover", args=[intake.public_id]))
+    dob = intake.patient.date_of_birth
+    client.post(
+        reverse("patient:verify", args=[intake.public_id]),
+        {"day": dob.day, "month": dob.month, "year": dob.year},
+    )
+
+
 def test_a_signed_consent_cannot_be_edited_or_deleted_only_superseded(practitioner):
     _, consent = _signed(practitioner)
 
@@ -243,14 +254,8 @@ def test_bad_signature_data_is_refused(bad):
 
 def test_tablet_signing_flow_through_the_pages(client, practitioner, front_desk):
     intake = _cleared_intake(practitioner)
-    client.force_login(front_desk)
 
-    client.post(reverse("desk:consent_handover", args=[intake.public_id]))
-    dob = intake.patient.date_of_birth
-    client.post(
-        reverse("patient:verify", args=[intake.public_id]),
-        {"day": dob.day, "month": dob.month, "year": dob.year},
-    )
+    _hand_over_and_verify(client, front_desk, intake)
     page = client.get(reverse("patient:sign", args=[intake.public_id]))
     refused = client.post(
         reverse("patient:sign", args=[intake.public_id]),
@@ -283,13 +288,7 @@ def test_sign_page_starts_from_what_the_questionnaire_already_said(
     }
     answers["interpreter_needed"] = {"answer": True, "language": "Polish"}
     Intake.objects.filter(pk=intake.pk).update(answers=answers)
-    client.force_login(front_desk)
-    client.post(reverse("desk:consent_handover", args=[intake.public_id]))
-    dob = intake.patient.date_of_birth
-    client.post(
-        reverse("patient:verify", args=[intake.public_id]),
-        {"day": dob.day, "month": dob.month, "year": dob.year},
-    )
+    _hand_over_and_verify(client, front_desk, intake)
 
     page = client.get(reverse("patient:sign", args=[intake.public_id])).content.decode()
 

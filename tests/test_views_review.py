@@ -24,6 +24,15 @@ INFECTED_FOREARM = {
     }
 }
 
+WARFARIN = {
+    "blood_thinner_use": {
+        "answer": True,
+        "agents": ["warfarin"],
+        "latest_inr": 3.4,
+        "inr_days_ago": 2,
+    }
+}
+
 
 def _bulk_submitted(count: int) -> None:
     """Many submitted intakes today, made cheaply (the queue only reads stored columns)."""
@@ -110,15 +119,7 @@ def test_detail_shows_flags_with_sources_and_audits_the_view(client, practitione
 
 
 def test_detail_quotes_the_flagged_answer_in_words_not_field_ids(client, practitioner):
-    warfarin = {
-        "blood_thinner_use": {
-            "answer": True,
-            "agents": ["warfarin"],
-            "latest_inr": 3.4,
-            "inr_days_ago": 2,
-        }
-    }
-    intake = make_submitted_intake(warfarin)
+    intake = make_submitted_intake(WARFARIN)
     client.force_login(practitioner)
 
     html = client.get(reverse("review:intake", args=[intake.public_id])).content.decode()
@@ -133,17 +134,9 @@ def test_detail_quotes_the_flagged_answer_in_words_not_field_ids(client, practit
 
 
 def test_a_flag_quotes_the_answers_its_screening_saw_not_later_edits(client, practitioner):
-    warfarin = {
-        "blood_thinner_use": {
-            "answer": True,
-            "agents": ["warfarin"],
-            "latest_inr": 3.4,
-            "inr_days_ago": 2,
-        }
-    }
-    intake = make_submitted_intake(warfarin)
+    intake = make_submitted_intake(WARFARIN)
     edited = dict(intake.answers)
-    edited["blood_thinner_use"] = {**warfarin["blood_thinner_use"], "latest_inr": 2.1}
+    edited["blood_thinner_use"] = {**WARFARIN["blood_thinner_use"], "latest_inr": 2.1}
     Intake.objects.filter(pk=intake.pk).update(answers=edited)  # not yet re-screened
     client.force_login(practitioner)
 
