@@ -118,14 +118,19 @@ def test_detail_shows_flags_with_sources_and_audits_the_view(client, practitione
     assert AuditEvent.objects.filter(action="intake.view", intake=intake).count() == 1
 
 
+def _quoted_answer(html: str, item_id: str) -> str:
+    """The answer a flag on the detail page quotes, as HTML."""
+    finding = html[html.index(f'id="f-{item_id}"') :]
+    start = finding.index("finding-answer")
+    return finding[start : finding.index("</p>", start)]
+
+
 def test_detail_quotes_the_flagged_answer_in_words_not_field_ids(client, practitioner):
     intake = make_submitted_intake(WARFARIN)
     client.force_login(practitioner)
 
     html = client.get(reverse("review:intake", args=[intake.public_id])).content.decode()
-    finding = html[html.index('id="f-blood_thinner_use"') :]
-    start = finding.index("finding-answer")
-    answered = finding[start : finding.index("</p>", start)]
+    answered = _quoted_answer(html, "blood_thinner_use")
 
     assert "<strong>Yes</strong>" in answered
     assert "<strong>Warfarin</strong>" in answered
@@ -141,9 +146,7 @@ def test_a_flag_quotes_the_answers_its_screening_saw_not_later_edits(client, pra
     client.force_login(practitioner)
 
     html = client.get(reverse("review:intake", args=[intake.public_id])).content.decode()
-    finding = html[html.index('id="f-blood_thinner_use"') :]
-    start = finding.index("finding-answer")
-    answered = finding[start : finding.index("</p>", start)]
+    answered = _quoted_answer(html, "blood_thinner_use")
 
     assert "<strong>3.4</strong>" in answered
     assert "2.1" not in answered
