@@ -95,7 +95,7 @@ def build_intake(
 ):
     """A cleared intake made through the services, as the app makes one."""
 
-    from screening import services
+    from screening import selectors, services
     from screening.models import ClinicSettings, Intake
     from tests.conftest import make_patient, make_user
     from tests.factories import make_submitted_intake, set_plan
@@ -122,7 +122,7 @@ def build_intake(
         regions,
         clinician={"interpreter_needed": {"qualified_interpreter_available": True}},
     )
-    for flag in services.flags_of(services.latest_screening(intake)):
+    for flag in selectors.flags_of(selectors.latest_screening(intake)):
         intake.refresh_from_db()
         services.flag_resolve(
             actor=practitioner,

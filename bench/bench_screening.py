@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from screening.rules import Plan, Thresholds, evaluate  # noqa: E402
-from screening.synthetic import build_cases  # noqa: E402
+from screening.engine.rules import Plan, Thresholds, evaluate  # noqa: E402
+from screening.engine.synthetic import build_cases  # noqa: E402
 
 TARGET_CASES_PER_SECOND = 5_000
 

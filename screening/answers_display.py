@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from screening import questionnaire, regions
+from screening.engine import questionnaire, regions
 
 NOT_ANSWERED = "Not answered"
 
@@ -34,8 +34,7 @@ def format_value(spec, value: Any) -> str:
     if kind == questionnaire.REGIONS:
         return ", ".join(regions.label(v) for v in value)
     if kind in questionnaire.NUMBER_KINDS:
-        text = f"{value:g}" if isinstance(value, float) else str(value)
-        return f"{text} {spec.unit}".strip()
+        return f"{questionnaire.number_text(value)} {spec.unit}".strip()
     return str(value)
 
 

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from screening import questionnaire, services
-from screening.models import ClinicSettings, Intake, User
-from screening.permissions import Role
-from screening.synthetic import negative_answers
+from screening import selectors, services
+from screening.engine import questionnaire, rules, synthetic
+from screening.engine.synthetic import negative_answers
+from screening.models import ClinicSettings, Intake, Patient, ScreeningResult, User
+from screening.roles import Role
 
 DEMO_ACCOUNTS = (
     # username, role, password, first name, last name, profession, registration
@@ -166,8 +167,8 @@ def _seed_intakes() -> int:
             continue
         answers = questionnaire.derive(
             {**negative_answers(), **extra},
-            thresholds=services.clinic_thresholds(),
-            age_years=services.intake_age(intake),
+            thresholds=selectors.clinic_thresholds(),
+            age_years=selectors.intake_age(intake),
         )
         sections = [s for s in questionnaire.SECTIONS if s.id != "review"]
         if stage == "in_progress":
@@ -190,7 +191,7 @@ def _seed_intakes() -> int:
             clinician={},
             expected_version=intake.version,
         )
-        for flag in services.flags_of(screening):
+        for flag in selectors.flags_of(screening):
             services.flag_resolve(
                 actor=practitioner,
                 intake=intake,
@@ -202,7 +203,7 @@ def _seed_intakes() -> int:
             actor=practitioner,
             intake=intake,
             decision=Intake.Decision.CLEARED_WITH_MODIFICATIONS
-            if services.flags_of(screening)
+            if selectors.flags_of(screening)
             else Intake.Decision.CLEARED,
             note="Demo decision.",
             expected_version=intake.version,
@@ -276,11 +277,8 @@ def generate_intakes(
     engine, so outcomes and flag counts are those the app would store. Synthetic data skips the
     audit trail: it never describes anything that happened.
     """
-    from screening import rules, synthetic
-    from screening.models import Patient, ScreeningResult
-
     rng = random.Random(seed)
-    thresholds = services.clinic_thresholds()
+    thresholds = selectors.clinic_thresholds()
     zone = timezone.get_current_timezone()
     made = 0
     while made < count:

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
-from screening import questionnaire, regions, rules, services
+from screening import selectors
+from screening.engine import questionnaire, regions, rules
 from screening.models import ClinicSettings, Consent, Intake
 
 # The version of the patient-facing consent wording, printed on every consent form and stored
@@ -335,10 +336,10 @@ def documents_available(intake: Intake) -> tuple[bool, str]:
         return False, "The practitioner has not cleared this patient yet."
     if not intake.plan_techniques or not intake.plan_regions:
         return False, "No treatment plan (techniques and body areas) has been recorded."
-    screening = services.latest_screening(intake)
+    screening = selectors.latest_screening(intake)
     if screening is None:
         return False, "This intake has not been screened yet."
-    resolutions = services.active_resolutions(intake)
+    resolutions = selectors.active_resolutions(intake)
     open_flags = [f for f in _flags(screening) if (f["item"], f["level"]) not in resolutions]
     if open_flags:
         names = ", ".join(_item_title(f["item"]) for f in open_flags)
@@ -537,15 +538,15 @@ class _Base:
 
     @classmethod
     def build(cls, intake: Intake, *, screening=None) -> _Base:
-        screening = screening if screening is not None else services.latest_screening(intake)
+        screening = screening if screening is not None else selectors.latest_screening(intake)
         plan_techniques = [t for t in regions.TECHNIQUES if t in set(intake.plan_techniques)]
         plan_regions = list(regions.ordered(regions.expand(intake.plan_regions or [])))
         return cls(
             intake=intake,
             clinic=ClinicSettings.load(),
             screening=screening,
-            resolutions=services.active_resolutions(intake),
-            thresholds=services.clinic_thresholds(),
+            resolutions=selectors.active_resolutions(intake),
+            thresholds=selectors.clinic_thresholds(),
             plan_techniques=plan_techniques,
             plan_regions=plan_regions,
             flags=_flags(screening),
@@ -577,7 +578,7 @@ class _Base:
             "patient": {
                 "full_name": patient.full_name,
                 "date_of_birth": dob,
-                "age": services.intake_age(intake),
+                "age": selectors.intake_age(intake),
                 "footer": f"{footer_name} · born {dob}",
             },
             "practitioner": {
@@ -685,7 +686,7 @@ def _pregnancy(answers: dict, thresholds: rules.Thresholds) -> dict | None:
 
 
 def _minor(intake: Intake, answers: dict, thresholds: rules.Thresholds) -> dict | None:
-    age = services.intake_age(intake)
+    age = selectors.intake_age(intake)
     if age >= thresholds.age_of_majority:
         return None
     values = answers.get("minor_patient") or {}

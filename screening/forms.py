@@ -8,11 +8,12 @@ from dataclasses import dataclass
 
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from screening import questionnaire, regions
-from screening.models import ClinicSettings, Intake
-from screening.permissions import Role
+from screening.engine import questionnaire, regions
+from screening.models import ClinicSettings, Intake, User
+from screening.roles import Role
 
 
 class ClinicSettingsForm(forms.ModelForm):
@@ -477,9 +478,6 @@ class IntakeCreateForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
-        from screening.models import User
-        from screening.permissions import Role
-
         super().__init__(*args, **kwargs)
         self.fields["practitioner"].queryset = User.objects.filter(
             role=Role.PRACTITIONER, is_active=True
@@ -495,8 +493,6 @@ class IntakeCreateForm(forms.Form):
         return name
 
     def clean_date_of_birth(self):
-        from django.utils import timezone
-
         value = self.cleaned_data["date_of_birth"]
         today = timezone.localdate()  # the clinic's date, as the service checks it
         if value > today:
@@ -508,8 +504,6 @@ class IntakeCreateForm(forms.Form):
         return value
 
     def clean_appointment_date(self):
-        from django.utils import timezone
-
         # A date before the birth or decades ahead gives an age the questionnaire refuses,
         # so the patient could never finish; such a date is a typing slip.
         value = self.cleaned_data["appointment_date"]
@@ -523,8 +517,6 @@ class IntakeCreateForm(forms.Form):
         return value
 
     def appointment_at(self):
-        from django.utils import timezone
-
         naive = datetime.datetime.combine(
             self.cleaned_data["appointment_date"], self.cleaned_data["appointment_time"]
         )

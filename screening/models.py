@@ -17,7 +17,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from screening.permissions import Role
+from screening.roles import Role
 
 
 class User(AbstractUser):

@@ -10,16 +10,12 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import wraps
 
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db import models
 from django.http import Http404
-from django.utils.translation import gettext_lazy as _
 
-
-class Role(models.TextChoices):
-    FRONT_DESK = "front_desk", _("Front desk")
-    PRACTITIONER = "practitioner", _("Practitioner")
-    CLINIC_ADMIN = "clinic_admin", _("Clinic admin")
+from screening.models import Intake, IntakeLink
+from screening.roles import Role
 
 
 class Perm(StrEnum):
@@ -101,9 +97,6 @@ def require_perm(perm: Perm):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             if not request.user.is_authenticated:
-                # Imported here: auth.views imports the user model, which imports this module.
-                from django.contrib.auth.views import redirect_to_login
-
                 return redirect_to_login(request.get_full_path())
             if not has_perm(request.user, perm):
                 raise PermissionDenied
@@ -121,8 +114,6 @@ def access_intake_for_staff(user, public_id, perm: Perm, *, for_update: bool = F
     The clinic is one organisation, so every staff member with the permission may reach every
     intake; the 404 covers ids that do not exist or do not parse.
     """
-    from screening.models import Intake
-
     if not has_perm(user, perm):
         raise PermissionDenied
     queryset = Intake.objects.select_related("patient", "practitioner")
@@ -144,8 +135,6 @@ def access_intake_for_patient(request, public_id, *, require_verified: bool = Tr
     the date of birth was confirmed. Another intake's id, a revoked or locked link, or an
     unconfirmed identity all answer 404, never 403.
     """
-    from screening.models import Intake, IntakeLink
-
     state = request.session.get(PATIENT_SESSION_KEY)
     if not isinstance(state, dict):
         raise Http404

@@ -136,7 +136,6 @@ def page_factory(browser):
 # A "no" (or the calm choice) to every question, with sensible values where a number or a
 # choice is the answer itself. Keys are the wizard's HTML field names (``<item>__<field>``).
 CALM_ANSWERS = {
-    "needle_phobia__fear_level": "none",
     "not_eaten_recently__hours_since_meal": "2",
     "previous_needling_reaction__previous_experience": "never",
     "low_body_weight__height_cm": "170",
@@ -150,7 +149,7 @@ def make_step_data(section_id: str, action: str = "next", **overrides) -> dict:
 
     An override of ``None`` leaves that field out of the POST.
     """
-    from screening import questionnaire
+    from screening.engine import questionnaire
     from screening.forms import MAIN, field_name
 
     section = next(s for s in questionnaire.SECTIONS if s.id == section_id)
@@ -173,7 +172,7 @@ def make_step_data(section_id: str, action: str = "next", **overrides) -> dict:
 
 def question_steps() -> list[str]:
     """Ids of the wizard steps that ask questions, in order."""
-    from screening import questionnaire
+    from screening.engine import questionnaire
 
     return [section.id for section in questionnaire.SECTIONS if section.items]
 
@@ -220,7 +219,7 @@ def step_url(intake: Intake, section_id: str) -> str:
 
 def complete_steps(client, intake: Intake, section_ids=None) -> None:
     """Post calm, valid answers to each step (default: every step, welcome included)."""
-    from screening import questionnaire
+    from screening.engine import questionnaire
 
     section_ids = section_ids or [s.id for s in questionnaire.SECTIONS if s.id != "review"]
     for section_id in section_ids:

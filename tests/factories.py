@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from screening import questionnaire, services
+from screening import selectors, services
+from screening.engine import questionnaire
+from screening.engine.synthetic import negative_answers
 from screening.models import Intake
-from screening.synthetic import negative_answers
 from tests.conftest import make_intake
 
 
@@ -13,8 +14,8 @@ def complete_answers(intake: Intake, extra: dict | None = None) -> dict:
     wizard derives them."""
     return questionnaire.derive(
         {**negative_answers(), **(extra or {})},
-        thresholds=services.clinic_thresholds(),
-        age_years=services.intake_age(intake),
+        thresholds=selectors.clinic_thresholds(),
+        age_years=selectors.intake_age(intake),
     )
 
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from PIL import Image
 from pypdf import PdfReader
 
-from screening import documents, pdf, services
+from screening import documents, pdf, selectors, services
 from screening.models import ClinicSettings, Consent, Intake, ScreeningResult
 from tests.conftest import make_patient
 from tests.factories import make_submitted_intake, set_plan
@@ -70,7 +70,7 @@ def clear_intake(
     """A submitted intake, planned, every flag resolved, and cleared with modifications."""
     intake = make_submitted_intake(extra or {}, practitioner=practitioner, **intake_fields)
     set_plan(intake, practitioner, list(techniques), list(regions), clinician=clinician)
-    for flag in services.flags_of(services.latest_screening(intake)):
+    for flag in selectors.flags_of(selectors.latest_screening(intake)):
         intake.refresh_from_db()
         services.flag_resolve(
             actor=practitioner,
@@ -285,7 +285,7 @@ def test_every_page_has_page_number_name_and_date_of_birth(practitioner):
 
 def test_info_findings_are_not_printed_as_risks(practitioner):
     intake = clear_intake(practitioner, {"bloodborne_virus": {"answer": True}})
-    findings = services.latest_screening(intake).findings
+    findings = selectors.latest_screening(intake).findings
 
     text = text_of(pdf.render_consent(intake))
 
@@ -349,7 +349,7 @@ def test_signed_consent_embeds_signatures_and_times(practitioner):
         status=Consent.Status.SIGNED,
         method=Consent.Method.TABLET,
         consent_text_version=documents.CONSENT_TEXT_VERSION,
-        screening=services.latest_screening(intake),
+        screening=selectors.latest_screening(intake),
         signer_name="Jamie Example",
         signer_role=Consent.SignerRole.PATIENT,
         patient_signature=png_bytes("navy"),

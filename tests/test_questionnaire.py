@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from screening import questionnaire as q
-from screening.questionnaire import (
+from screening.engine import questionnaire as q
+from screening.engine.questionnaire import (
     ITEM_LIST,
     ITEMS,
     SECTIONS,
@@ -22,8 +22,8 @@ from screening.questionnaire import (
     revisits,
     validate_item,
 )
-from screening.regions import ALIASES, REGIONS
-from screening.rules import Thresholds
+from screening.engine.regions import ALIASES, REGIONS
+from screening.engine.rules import Thresholds
 
 DEFAULTS = Thresholds()
 
@@ -150,7 +150,7 @@ def test_numeric_ranges_are_clinically_sane(item_id, field_id, low, high):
 @pytest.mark.parametrize(
     ("item_id", "field_id", "values"),
     [
-        ("needle_phobia", "fear_level", {"none", "mild", "strong"}),
+        ("needle_phobia", "fear_level", {"mild", "strong"}),
         ("previous_needling_reaction", "previous_experience", {"never", "no_problems", "problems"}),
         (
             "bleeding_disorder",
@@ -230,7 +230,6 @@ def test_derived_items_declare_their_derivation():
 
     assert derived == {
         "minor_patient",
-        "needle_phobia",
         "not_eaten_recently",
         "previous_needling_reaction",
         "low_body_weight",
@@ -307,7 +306,9 @@ def _ids(follow_ups):
             {"answer": True, "diagnosis": "low_platelets"},
             ["diagnosis", "platelet_count_x10e9_per_l", "recent_major_bleed"],
         ),
-        ("needle_phobia", {}, ["fear_level"]),
+        ("needle_phobia", {}, []),
+        ("needle_phobia", {"answer": False}, []),
+        ("needle_phobia", {"answer": True}, ["fear_level"]),
         ("minor_patient", {"answer": True}, ["age_years", "guardian_consent", "patient_assent"]),
     ],
 )
@@ -438,12 +439,14 @@ def test_prune_is_stable_and_keeps_only_enabled_answered_fields(answers):
             {"answer": True},
             {"agents": "Please choose at least one answer"},
         ),
-        ("needle_phobia", {}, {"fear_level": "Please choose an answer"}),
+        ("needle_phobia", {}, {"answer": "Please choose an answer"}),
+        ("needle_phobia", {"answer": True}, {"fear_level": "Please choose an answer"}),
         (
             "needle_phobia",
-            {"fear_level": "terrified"},
+            {"answer": True, "fear_level": "terrified"},
             {"fear_level": "Please choose one of the answers"},
         ),
+        ("needle_phobia", {"answer": False, "fear_level": "terrified"}, {}),
         ("cognitive_impairment", {"answer": True}, {}),
         (
             "minor_patient",
@@ -499,19 +502,13 @@ def test_validate_item_gives_patient_facing_messages(item_id, values, expected):
             "minor_patient",
             {"age_years": 17, "answer": False},
         ),
+        # A yes/no item like any other since §13.9: derive leaves it as answered.
         (
-            {"needle_phobia": {"fear_level": "none"}},
+            {"needle_phobia": {"answer": False, "fear_level": "strong"}},
             {},
             "needle_phobia",
-            {"fear_level": "none", "answer": False},
+            {"answer": False, "fear_level": "strong"},
         ),
-        (
-            {"needle_phobia": {"fear_level": "mild"}},
-            {},
-            "needle_phobia",
-            {"fear_level": "mild", "answer": True},
-        ),
-        ({"needle_phobia": {"answer": True}}, {}, "needle_phobia", {"answer": True}),
         (
             {"not_eaten_recently": {"hours_since_meal": 4}},
             {},
@@ -540,7 +537,7 @@ def test_validate_item_gives_patient_facing_messages(item_id, values, expected):
             {"low_body_weight": {"height_cm": 165, "weight_kg": 48.5}},
             {},
             "low_body_weight",
-            {"height_cm": 165, "weight_kg": 48.5, "bmi": 17.81, "answer": True},
+            {"height_cm": 165, "weight_kg": 48.5, "bmi": 48.5 / 1.65**2, "answer": True},
         ),
         (
             {"low_body_weight": {"answer": True, "bmi": 18.5}},

@@ -2,8 +2,8 @@
 
 import pytest
 
-from screening import regions
-from screening.regions import (
+from screening.engine import regions
+from screening.engine.regions import (
     ADJACENCY,
     ALIAS_LABELS,
     ALIASES,

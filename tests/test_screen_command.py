@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from screening.questionnaire import VERSION as QUESTIONNAIRE_VERSION
-from screening.rules import RULESET_VERSION, Thresholds
+from screening.engine.questionnaire import VERSION as QUESTIONNAIRE_VERSION
+from screening.engine.rules import RULESET_VERSION, Thresholds
 
 REPO = Path(__file__).resolve().parent.parent
 VIGNETTE_FILE = Path(__file__).parent / "data" / "vignettes-public.json"

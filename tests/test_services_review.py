@@ -2,7 +2,7 @@
 
 import pytest
 
-from screening import services
+from screening import selectors, services
 from screening.models import AuditEvent, Decision, FlagResolution, Intake, ScreeningResult
 from tests.factories import make_submitted_intake, set_plan
 
@@ -27,7 +27,7 @@ ANXIETY = {"anxiety_mental_health": {"answer": True}}
 
 
 def _flag_items(screening):
-    return {(f["item"], f["level"]) for f in services.flags_of(screening)}
+    return {(f["item"], f["level"]) for f in selectors.flags_of(screening)}
 
 
 def test_set_plan_rescreens_and_reports_disappearing_site_flag(practitioner):
@@ -51,7 +51,7 @@ def test_snapshot_records_versions_and_thresholds(practitioner):
 
     assert snapshot.ruleset_version and snapshot.questionnaire_version
     assert snapshot.thresholds["inr_ceiling"] == 3.0
-    assert snapshot.answers["minor_patient"]["age_years"] == services.intake_age(intake)
+    assert snapshot.answers["minor_patient"]["age_years"] == selectors.intake_age(intake)
 
 
 def test_absolute_flag_cannot_be_cleared_without_plan_change_or_override(practitioner):
@@ -122,7 +122,7 @@ def test_relative_flag_needs_a_mitigation(practitioner):
         expected_version=intake.version,
     )
 
-    assert services.unresolved_flags(intake, services.latest_screening(intake)) == []
+    assert selectors.unresolved_flags(intake, selectors.latest_screening(intake)) == []
 
 
 def test_resolution_no_longer_counts_when_the_level_changes(practitioner):
@@ -142,7 +142,7 @@ def test_resolution_no_longer_counts_when_the_level_changes(practitioner):
     screening, changes = set_plan(intake, practitioner, ["manual_static", "estim"], ["lumbar"])
 
     assert changes["changed"] == [("implanted_electrical_device", "relative", "absolute")]
-    open_items = [f["item"] for f in services.unresolved_flags(intake, screening)]
+    open_items = [f["item"] for f in selectors.unresolved_flags(intake, screening)]
     assert open_items == ["implanted_electrical_device"]
 
 
@@ -238,4 +238,4 @@ def test_submit_refuses_a_completed_step_whose_answers_became_incomplete():
 
     with pytest.raises(services.ServiceError, match="not finished"):
         services.intake_submit(intake=intake)
-    assert services.missing_steps(intake) == ["bleeding"]
+    assert selectors.missing_steps(intake) == ["bleeding"]

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from screening.rules import Plan
-from screening.validation import CaseError, validate_case
+from screening.engine.rules import Plan
+from screening.engine.validation import CaseError, validate_case
 
 VIGNETTES = json.loads((Path(__file__).parent / "data" / "vignettes-public.json").read_text())
 
@@ -64,7 +64,7 @@ def test_every_public_vignette_is_valid(vignette):
         (
             case({"needle_phobia": {"answer": True, "fear_level": "extreme"}}),
             "answers.needle_phobia.fear_level",
-            "expected one of none, mild, strong",
+            "expected one of mild, strong",
         ),
         (
             case({"previous_needling_reaction": {"previous_experience": "twice"}}),
@@ -199,15 +199,21 @@ def test_unknown_follow_up_keys_and_nulls_are_dropped_not_errors():
     [
         ({}, None),
         ({"planned_techniques": None, "planned_regions": None}, None),
-        ({"planned_techniques": [], "planned_regions": []}, Plan()),
-        ({"planned_techniques": ["estim"]}, Plan(frozenset({"estim"}))),
+        # §13.9: empty lists, or techniques without a region, are no plan yet.
+        ({"planned_techniques": [], "planned_regions": []}, None),
+        ({"planned_techniques": ["estim"]}, None),
+        ({"planned_techniques": ["estim"], "planned_regions": []}, None),
         (
             {"planned_regions": ["upper_limb_right"]},
             Plan(regions=frozenset({"arm_elbow_right", "forearm_hand_right"})),
         ),
+        (
+            {"planned_techniques": ["estim"], "planned_regions": ["lumbar"]},
+            Plan(frozenset({"estim"}), frozenset({"lumbar"})),
+        ),
     ],
 )
-def test_plan_is_absent_only_when_both_plan_keys_are_absent(extra, expected):
+def test_plan_exists_only_once_a_region_is_planned(extra, expected):
     assert validate_case(case(**extra)).plan == expected
 
 

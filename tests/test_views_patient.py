@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from screening import services
+from screening.engine import questionnaire
 from screening.models import AuditEvent, Intake, IntakeLink, ScreeningResult
 from screening.permissions import PATIENT_SESSION_KEY, Role
 from tests.conftest import (
@@ -40,9 +40,9 @@ SECTION_EXAMPLES = {
         {"answer": True, "language": "Polish"},
     ),
     "wishes": (
-        {"needle_phobia__fear_level": "mild"},
+        {"needle_phobia__answer": "yes", "needle_phobia__fear_level": "mild"},
         "needle_phobia",
-        {"fear_level": "mild", "answer": True},
+        {"answer": True, "fear_level": "mild"},
     ),
     "today": (
         {"not_eaten_recently__hours_since_meal": "6,5"},
@@ -181,7 +181,7 @@ def test_step_calm_answers_complete_the_step(client, section_id):
     intake.refresh_from_db()
     assert response.status_code == 302
     assert section_id in intake.completed_steps
-    section_items = set(services.SECTIONS_BY_ID[section_id].items)
+    section_items = set(questionnaire.SECTIONS_BY_ID[section_id].items)
     assert section_items - {"minor_patient"} <= set(intake.answers)
 
 
@@ -358,7 +358,7 @@ def test_reopening_the_link_resumes_at_the_first_unfinished_step(client):
 
     assert response["Location"] == step_url(intake, "today")
     shown = rendered_values(other_browser.get(step_url(intake, "wishes")))
-    assert shown["needle_phobia__fear_level"] == ["none"]
+    assert shown["needle_phobia__answer"] == ["no"]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from screening import questionnaire
+from screening.engine import questionnaire
+from screening.engine.rules import Thresholds
 from screening.forms import StepForm
 from screening.models import Intake
-from screening.rules import Thresholds
 from tests.conftest import make_intake, open_as_patient, question_steps, step_url
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from screening import services
+from screening import selectors, services
+from screening.documents import documents_available
 from screening.forms import IntakeCreateForm, PaperConsentForm
 from screening.models import ClinicSettings, Consent, Intake
 from screening.permissions import Perm, access_intake_for_staff, require_perm
@@ -60,7 +61,7 @@ def board_state(intake: Intake) -> tuple[str, str]:
 def board(request):
     """The day's appointments with each intake's state and the next action; refreshes itself."""
     day = _day_from(request)
-    start, end = services.day_bounds(day)
+    start, end = selectors.day_bounds(day)
     intakes = (
         Intake.objects.select_related("patient", "practitioner")
         .prefetch_related(
@@ -217,14 +218,8 @@ def handover(request, public_id):
 # Documents and consent
 
 
-def documents_available(intake):
-    # Imported on use: the documents module pulls in WeasyPrint, which only these views need.
-    from screening.documents import documents_available as available
-
-    return available(intake)
-
-
 def _render(kind: str, intake) -> bytes:
+    # Imported on use: WeasyPrint takes most of a second to load; only printing needs it.
     from screening import pdf
 
     return pdf.render_consent(intake, None) if kind == "consent" else pdf.render_aftercare(intake)

@@ -11,7 +11,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from screening import questionnaire, services
+from screening import selectors, services
+from screening.answers_display import section_summaries
+from screening.documents import consent_context, documents_available
+from screening.engine import questionnaire
 from screening.forms import DeclarationForm, IdentityForm, PatientSignForm, StepForm
 from screening.models import ClinicSettings, Intake, IntakeLink
 from screening.permissions import PATIENT_SESSION_KEY, access_intake_for_patient
@@ -52,7 +55,7 @@ def _resume_url(intake: Intake) -> str:
         return reverse("patient:done", args=[intake.public_id])
     if "welcome" not in intake.completed_steps:
         return reverse("patient:step", args=[intake.public_id, "welcome"])
-    missing = services.missing_steps(intake)
+    missing = selectors.missing_steps(intake)
     if missing:
         return reverse("patient:step", args=[intake.public_id, missing[0]])
     return reverse("patient:review", args=[intake.public_id])
@@ -184,8 +187,8 @@ def step(request, public_id, section_id):
     action = request.POST.get("action", "next")
     form = StepForm(
         section,
-        thresholds=services.clinic_thresholds(),
-        age_years=services.intake_age(intake),
+        thresholds=selectors.clinic_thresholds(),
+        age_years=selectors.intake_age(intake),
         stored=intake.answers,
         partial=action != "next",
         data=request.POST if request.method == "POST" else None,
@@ -269,7 +272,7 @@ def review(request, public_id):
     if intake.status != Intake.Status.DRAFT:
         return redirect("patient:done", intake.public_id)
     form = DeclarationForm(request.POST if request.method == "POST" else None)
-    missing = services.missing_steps(intake)
+    missing = selectors.missing_steps(intake)
     if request.method == "POST" and form.is_valid() and not missing:
         try:
             services.intake_submit(intake=intake, request=request)
@@ -294,9 +297,7 @@ def review(request, public_id):
 
 def answer_summary(intake: Intake) -> list[dict]:
     """Every question of every section with the patient's answer (or "Not answered")."""
-    from screening.answers_display import section_summaries
-
-    return section_summaries(intake.answers, thresholds=services.clinic_thresholds(), patient=True)
+    return section_summaries(intake.answers, thresholds=selectors.clinic_thresholds(), patient=True)
 
 
 @require_http_methods(["GET"])
@@ -337,8 +338,6 @@ def sign(request, public_id):
         return redirect_response
     if state.get("purpose") != "sign":
         raise Http404
-    from screening.documents import consent_context, documents_available
-
     available, reason = documents_available(intake)
     minor_answers = intake.answers.get("minor_patient", {})
     interpreter_answers = intake.answers.get("interpreter_needed", {})

@@ -9,7 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from screening import answers_display, questionnaire, regions, rules, services, sources
+from screening import answers_display, selectors, services
+from screening.documents import consent_context
+from screening.engine import questionnaire, regions, rules, sources
 from screening.forms import (
     DecisionForm,
     PlanForm,
@@ -38,7 +40,7 @@ def queue(request):
     day = filters.get("day") or timezone.localdate()
     status = filters.get("status") or "submitted"
     page = filters.get("page") or 1
-    start, end = services.day_bounds(day)
+    start, end = selectors.day_bounds(day)
     intakes = Intake.objects.select_related("patient", "practitioner").filter(
         appointment_at__gte=start, appointment_at__lt=end
     )
@@ -55,7 +57,7 @@ def queue(request):
     # a next page.
     start = (page - 1) * PAGE_SIZE
     rows = list(intakes[start : start + PAGE_SIZE + 1])
-    majority = services.clinic_thresholds().age_of_majority
+    majority = selectors.clinic_thresholds().age_of_majority
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -70,7 +72,7 @@ def queue(request):
 
 
 def _queue_row(intake: Intake, majority: int) -> dict:
-    age = services.intake_age(intake)
+    age = selectors.intake_age(intake)
     return {"intake": intake, "age": age, "minor": age < majority}
 
 
@@ -107,7 +109,7 @@ def _flag_answers(intake: Intake, screening, thresholds) -> tuple[dict, rules.Th
     """The answers and thresholds a flag is explained with: the screening's own snapshot, so a
     flag quotes what fired it even if the patient or the clinic settings changed since."""
     if screening is None:
-        return services.screening_answers(intake, thresholds), thresholds
+        return selectors.screening_answers(intake, thresholds), thresholds
     return screening.answers, rules.Thresholds.from_dict(screening.thresholds)
 
 
@@ -138,7 +140,7 @@ def _summary(intake: Intake) -> dict:
     minor = answers.get("minor_patient", {})
     interpreter = answers.get("interpreter_needed", {})
     return {
-        "age": services.intake_age(intake),
+        "age": selectors.intake_age(intake),
         "minor": minor.get("answer") is True,
         "guardian_consent": minor.get("guardian_consent"),
         "guardian_relationship": minor.get("guardian_relationship", ""),
@@ -159,8 +161,8 @@ def _clinician_items(intake: Intake) -> set[str]:
 
 
 def _detail_context(request, intake: Intake, **forms) -> dict:
-    screening = services.latest_screening(intake)
-    resolutions = services.active_resolutions(intake)
+    screening = selectors.latest_screening(intake)
+    resolutions = selectors.active_resolutions(intake)
     findings = screening.findings if screening else []
     relevant = _clinician_items(intake)
     clinician_initial = {}
@@ -176,8 +178,8 @@ def _detail_context(request, intake: Intake, **forms) -> dict:
         },
         relevant_items=relevant,
     )
-    open_flags = services.unresolved_flags(intake, screening)
-    thresholds = services.clinic_thresholds()
+    open_flags = selectors.unresolved_flags(intake, screening)
+    thresholds = selectors.clinic_thresholds()
     lung_regions = [r for r in intake.plan_regions if r in regions.LUNG_RISK_REGIONS]
     return {
         "intake": intake,
@@ -380,8 +382,6 @@ def cosign(request, public_id):
         else:
             messages.success(request, f"Consent signed. SHA-256 {consent.sha256[:16]}…")
             return redirect("desk:documents", intake.public_id)
-    from screening.documents import consent_context
-
     services.audit_record(actor=request.user, action="consent.view_pending", intake=intake)
     return render(
         request,

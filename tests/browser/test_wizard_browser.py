@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from screening import rules
+from screening.engine import rules
 from screening.models import Intake, ScreeningResult
 from screening.permissions import Role
 from tests.conftest import (

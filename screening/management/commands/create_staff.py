@@ -6,7 +6,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from screening import services
-from screening.permissions import Role
+from screening.roles import Role
 
 
 class Command(BaseCommand):

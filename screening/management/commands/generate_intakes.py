@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from screening import demo
 from screening.models import User
-from screening.permissions import Role
+from screening.roles import Role
 
 
 class Command(BaseCommand):

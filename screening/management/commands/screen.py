@@ -13,9 +13,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from screening.questionnaire import VERSION as QUESTIONNAIRE_VERSION
-from screening.rules import RULESET_VERSION, Thresholds, evaluate
-from screening.validation import Case, CaseError, case_id, validate_case
+from screening.engine.questionnaire import VERSION as QUESTIONNAIRE_VERSION
+from screening.engine.rules import RULESET_VERSION, Thresholds, evaluate
+from screening.engine.validation import Case, CaseError, case_id, validate_case
 
 EXIT_BAD_INPUT = 2
 

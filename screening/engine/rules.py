@@ -36,8 +36,8 @@ Readings of the reference that are decisions, not quotations:
   plan they are INFO "pending plan"; the global pregnancy levels are decided at once.
 * ``lymph_nodes_removed`` answered yes with no at-risk region gives an INFO finding, since the
   site rule cannot apply (§13.4).
-* ``reduced_sensation`` counts ``diabetes.neuropathy_regions`` even if diabetes itself is not
-  answered yes (§13.6 read literally).
+* ``reduced_sensation`` counts ``diabetes.neuropathy_regions`` only when diabetes is answered
+  yes: `prepare` drops the follow-ups of a "no" before any rule runs (§13.9).
 """
 
 from __future__ import annotations
@@ -47,19 +47,20 @@ from dataclasses import asdict, dataclass, fields
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from screening import regions as region_data
-from screening.questionnaire import (
+from screening.engine import regions as region_data
+from screening.engine.prepare import prepare
+from screening.engine.questionnaire import (
     ITEM_ORDER,
     ITEMS,
     UNANSWERED,
     VKA_AGENTS,
     Answers,
     ItemAnswers,
-    derive,
     is_number,
+    number_text,
 )
 
-RULESET_VERSION = "2026.11-1"
+RULESET_VERSION = "2026.12-1"
 
 ABSOLUTE = "absolute"
 RELATIVE = "relative"
@@ -150,6 +151,18 @@ class Plan:
             "techniques": [t for t in region_data.TECHNIQUES if t in self.techniques],
             "regions": list(region_data.ordered(self.regions)),
         }
+
+
+def plan_of(techniques: Iterable[str] | None, regions: Iterable[str] | None) -> Plan | None:
+    """The treatment plan, or None for "no plan yet": a plan exists once a region is planned.
+
+    Absent plan keys, empty lists and techniques without any region all mean no plan (§13.9),
+    whichever path they come from.
+    """
+    region_ids = tuple(regions or ())
+    if not region_ids:
+        return None
+    return Plan(techniques=frozenset(techniques or ()), regions=frozenset(region_ids))
 
 
 @dataclass(frozen=True)
@@ -281,12 +294,12 @@ def _article(noun_phrase: str) -> str:
 
 
 def _num(value: float) -> str:
-    return f"{value:g}"
+    return number_text(value)
 
 
 def _decimal(value: float) -> str:
     """At least one decimal, as INR and BMI are written: 3 -> 3.0, 3.45 -> 3.45."""
-    text = f"{value:g}"
+    text = number_text(value)
     return text if "." in text else f"{value:.1f}"
 
 
@@ -1887,6 +1900,8 @@ def _value_text(value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, list):
         return ", ".join(value)
+    if is_number(value):
+        return number_text(value)
     return str(value)
 
 
@@ -1970,9 +1985,15 @@ def evaluate(
     plan: Plan | None,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
 ) -> Result:
-    """Screen answers (canonical shape) against a plan, or None for "no plan yet"."""
+    """Screen answers (canonical shape) against a plan, or None for "no plan yet".
+
+    The answers are read through `prepare` (§13.9) whatever their origin, and a plan with no
+    region is no plan yet.
+    """
     raw = answers.raw if isinstance(answers, Answers) else answers
-    view = Answers(derive(raw, thresholds=thresholds))
+    view = Answers(prepare(raw, thresholds=thresholds))
+    if plan is not None and not plan.regions:
+        plan = None
     by_item: dict[str, list[_Hit]] = {}
     # Every rule runs on every call: no early exit, so every rule is exercised on every input.
     for rule in RULES:

@@ -10,9 +10,12 @@ technique ids; values of enumerated follow-ups (every ``choice`` and ``multi_cho
 questionnaire, which are exactly those §13.8 names, plus the pregnancy answer); numbers the
 rules read (type and range); the JSON type of everything else (``answer`` true/false for yes/no
 items, true/false for yes/no follow-ups, text or a list of texts for free-text follow-ups).
-An unknown follow-up key inside a known item is dropped, never an error; ``null`` reads as
-unanswered. If both plan keys are absent there is no plan yet (§13.3); if either is present,
-even as an empty list, there is a plan.
+An unknown follow-up key inside a known item is dropped, never an error; a ``null`` follow-up
+reads as unanswered. An item without ``answer`` (or with ``answer: null``) is an error, except a
+derived item of §13.5 whose number is given (§13.9). A plan exists once a region is planned:
+absent keys, empty lists or techniques alone mean no plan yet (§13.3, §13.9). Validation only
+checks and cleans; `rules.evaluate` reads the clean answers through `prepare`, as every path
+does.
 """
 
 from __future__ import annotations
@@ -21,8 +24,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from screening import regions as region_data
-from screening.questionnaire import (
+from screening.engine import regions as region_data
+from screening.engine.questionnaire import (
     ANSWER_CHOICE,
     CHOICE,
     ITEMS,
@@ -34,7 +37,7 @@ from screening.questionnaire import (
     Item,
     is_number,
 )
-from screening.rules import Plan
+from screening.engine.rules import Plan, plan_of
 
 
 class CaseError(ValueError):
@@ -104,6 +107,18 @@ def _check_answer(key: str, item: Item, value: Any) -> None:
         raise CaseError(key, "expected true or false")
 
 
+# §13.9: the items whose answer the engine computes from a number (§13.5), and that number.
+NUMBER_DERIVED: dict[str, tuple[tuple[str, ...], ...]] = {
+    "minor_patient": (("age_years",),),
+    "not_eaten_recently": (("hours_since_meal",),),
+    "low_body_weight": (("bmi",), ("height_cm", "weight_kg")),
+}
+
+
+def _answer_derivable(item_id: str, clean: Mapping[str, Any]) -> bool:
+    return any(all(name in clean for name in inputs) for inputs in NUMBER_DERIVED.get(item_id, ()))
+
+
 def _clean_item(key: str, item: Item, values: Any) -> dict[str, Any]:
     if not isinstance(values, Mapping):
         raise CaseError(key, "expected an object with an answer and follow-ups")
@@ -117,6 +132,8 @@ def _clean_item(key: str, item: Item, values: Any) -> dict[str, Any]:
         else:
             _check_follow_up(field_key, item.fields[field_id], value)
         clean[field_id] = value
+    if "answer" not in clean and not _answer_derivable(item.id, clean):
+        raise CaseError(f"{key}.answer", "missing: every item needs an answer")
     return clean
 
 
@@ -137,8 +154,6 @@ def _clean_answers(answers: Any) -> dict[str, dict[str, Any]]:
 def _plan(obj: Mapping[str, Any]) -> Plan | None:
     techniques = obj.get("planned_techniques")
     planned_regions = obj.get("planned_regions")
-    if techniques is None and planned_regions is None:
-        return None
     techniques = [] if techniques is None else techniques
     if not isinstance(techniques, list):
         raise CaseError("planned_techniques", "expected a list of technique ids")
@@ -147,7 +162,7 @@ def _plan(obj: Mapping[str, Any]) -> Plan | None:
             raise CaseError(f"planned_techniques[{index}]", f"unknown technique {technique!r}")
     planned_regions = [] if planned_regions is None else planned_regions
     _check_regions("planned_regions", planned_regions)
-    return Plan(frozenset(techniques), frozenset(planned_regions))
+    return plan_of(techniques, planned_regions)
 
 
 def case_id(obj: Any) -> str | None:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import random
 
-from screening.questionnaire import ITEM_LIST
-from screening.regions import REGIONS, TECHNIQUES
-from screening.rules import Plan
+from screening.engine.questionnaire import ITEM_LIST
+from screening.engine.regions import REGIONS, TECHNIQUES
+from screening.engine.rules import Plan
 
 # Share of items answered "yes", drawn per case (the mean, about 13%, is 5 of the 40 items).
 POSITIVE_SHARES = (0.02, 0.05, 0.1, 0.2, 0.3)
@@ -18,7 +18,7 @@ POSITIVE_SHARES = (0.02, 0.05, 0.1, 0.2, 0.3)
 # Derived items have no plain yes/no: their "no" is a value of the field the patient answers.
 NEGATIVE = {
     "minor_patient": {"answer": False, "age_years": 42},
-    "needle_phobia": {"answer": False, "fear_level": "none"},
+    "needle_phobia": {"answer": False},
     "not_eaten_recently": {"answer": False, "hours_since_meal": 2},
     "previous_needling_reaction": {"answer": False, "previous_experience": "no_problems"},
     "low_body_weight": {"answer": False, "height_cm": 172, "weight_kg": 70, "bmi": 23.66},

@@ -19,18 +19,18 @@ Decisions recorded here (the reference leaves them open):
 * Enable conditions are data (`When`), so they can be exported as FHIR ``enableWhen``: ``eq``
   -> ``=``; ``in`` and ``any_of`` -> one ``=`` per value with ``enableBehavior: any``;
   ``answered`` -> ``exists``. Several conditions on one follow-up must all hold.
-* Five items are *derived*: the patient does not answer ``answer`` directly. Each names a
+* Four items are *derived*: the patient does not answer ``answer`` directly. Each names a
   `Derivation` (a small pure function with declared inputs and outputs) that `derive` runs:
 
   - ``minor_patient``: ``age_years`` comes from the clinic's date of birth
     (``derive(age_years=...)``), never typed by the patient; ``answer = age < age_of_majority``.
-  - ``needle_phobia``: the patient picks ``fear_level`` (``none`` "I am fine", ``mild``,
-    ``strong``); ``answer = fear_level in (mild, strong)``. ``none`` extends the §3 enumeration
-    so that "I am fine" has a stored value.
   - ``not_eaten_recently``: ``answer = hours_since_meal > max_hours_since_meal``.
   - ``previous_needling_reaction``: ``answer = previous_experience == "problems"``.
-  - ``low_body_weight``: ``bmi`` is computed from ``height_cm`` and ``weight_kg`` (rounded to two
-    decimals, when both are present; else a stored ``bmi`` is used), ``answer = bmi < min_bmi``.
+  - ``low_body_weight``: ``bmi`` is computed from ``height_cm`` and ``weight_kg`` without
+    rounding when both are present (else a stored ``bmi`` is used); ``answer = bmi < min_bmi``.
+
+  ``needle_phobia`` is asked as yes or no, with ``fear_level`` (``mild`` or ``strong``, a
+  closed list) after a yes, like every other item (§13.9).
 
   As §13.5 says for the numeric ones, the derived value wins whenever its input is present;
   a stored ``answer`` is used only when the input is absent.
@@ -49,12 +49,13 @@ import string
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
+from decimal import ROUND_DOWN, Decimal
 from types import MappingProxyType
 from typing import Any, Protocol
 
-from screening import regions as region_data
+from screening.engine import regions as region_data
 
-VERSION = "2026.11-1"
+VERSION = "2026.12-1"
 
 # Follow-up kinds.
 YES_NO = "yes_no"
@@ -279,13 +280,6 @@ def _derive_age(values: Mapping[str, Any], ctx: DeriveContext) -> dict[str, Any]
     return {"age_years": age, "answer": age < ctx.thresholds.age_of_majority}
 
 
-def _derive_fear(values: Mapping[str, Any], ctx: DeriveContext) -> dict[str, Any]:
-    level = values.get("fear_level")
-    if level is None:
-        return {}
-    return {"answer": level in ("mild", "strong")}
-
-
 def _derive_fasting(values: Mapping[str, Any], ctx: DeriveContext) -> dict[str, Any]:
     hours = values.get("hours_since_meal")
     if not is_number(hours):
@@ -304,10 +298,21 @@ def _derive_bmi(values: Mapping[str, Any], ctx: DeriveContext) -> dict[str, Any]
     height, weight = values.get("height_cm"), values.get("weight_kg")
     bmi = values.get("bmi")
     if is_number(height) and is_number(weight) and height > 0:
-        bmi = round(weight / (height / 100) ** 2, 2)
+        # Compared unrounded (§13.9): 41.62 kg at 150 cm is 18.498, below 18.5. Shown values
+        # go through `number_text`, which never rounds across a threshold.
+        bmi = weight / (height / 100) ** 2
     if not is_number(bmi):
         return {}
     return {"bmi": bmi, "answer": bmi < ctx.thresholds.min_bmi}
+
+
+def number_text(value: float, places: int = 2) -> str:
+    """A number as people read it: at most ``places`` decimals, cut rather than rounded, so a
+    computed 18.498 reads 18.49 and never 18.5 beside the "< 18.5" it was compared with."""
+    if isinstance(value, int):
+        return str(value)
+    cut = Decimal(repr(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN)
+    return f"{cut.normalize():f}"
 
 
 def is_number(value: Any) -> bool:
@@ -321,13 +326,6 @@ AGE = Derivation(
     ("age_years", "answer"),
     "age_years from the clinic's date of birth; positive when age_years < age_of_majority",
     _derive_age,
-)
-FEAR = Derivation(
-    "fear_level",
-    ("fear_level",),
-    ("answer",),
-    "positive when fear_level is mild or strong",
-    _derive_fear,
 )
 FASTING = Derivation(
     "hours_since_meal",
@@ -484,19 +482,15 @@ ITEM_LIST: tuple[Item, ...] = (
         "needle_phobia",
         "3.5",
         "Fear of needles",
-        "How do you feel about needles?",
+        "Do needles make you nervous or afraid?",
         help="Many people feel nervous about needles. Telling us helps us make you comfortable.",
-        answer_kind=ANSWER_DERIVED,
-        derivation=FEAR,
         follow_ups=(
             FollowUp(
                 "fear_level",
-                "Choose the answer that fits you best",
+                "How strong is the feeling?",
                 CHOICE,
-                enable_when=(),
                 required=True,
                 choices=(
-                    Choice("none", "I am fine with needles"),
                     Choice("mild", "I feel a bit nervous"),
                     Choice("strong", "I am very afraid: I avoid needles or panic"),
                 ),
@@ -1263,6 +1257,7 @@ SECTIONS: tuple[Section, ...] = (
     ),
 )
 
+SECTIONS_BY_ID: Mapping[str, Section] = MappingProxyType({s.id: s for s in SECTIONS})
 SECTION_OF: Mapping[str, str] = MappingProxyType(
     {item_id: section.id for section in SECTIONS for item_id in section.items}
 )

@@ -1,0 +1,83 @@
+"""Every write to the domain: keyword-only functions named ``<entity>_<action>``, by domain.
+
+Each runs in one transaction and records one audit event. Views and commands call these and
+never ``.save()`` a domain model themselves; reads that several callers share live in
+``screening.selectors``. Callers write ``from screening import services`` and
+``services.intake_create(...)``: this module only gathers the names of the domain modules.
+
+- ``audit``: the audit trail's one writer;
+- ``staff`` and ``clinic``: staff accounts and the clinic's settings;
+- ``intakes``: patients, intakes, invitation links, identity check, wizard steps, submit;
+- ``screenings``: screening an intake and storing its snapshot;
+- ``review``: plan, flag resolutions, decision, reopen;
+- ``consent``: tablet and paper signatures, co-signature, freezing the signed PDF.
+"""
+
+from screening.services.audit import PATIENT_ACTOR, audit_record
+from screening.services.base import ConflictError, ServiceError
+from screening.services.clinic import clinic_settings_update
+from screening.services.consent import (
+    consent_cosign,
+    consent_handover,
+    consent_patient_sign,
+    consent_record_paper,
+    signature_from_data_url,
+)
+from screening.services.intakes import (
+    IDENTITY_CHECK_LIMIT,
+    IssuedLink,
+    LinkProblem,
+    SameDayIntake,
+    identity_check,
+    intake_create,
+    intake_handover,
+    intake_save_step,
+    intake_submit,
+    link_current,
+    link_issue,
+    link_open,
+    patient_find_or_create,
+)
+from screening.services.review import (
+    MIN_JUSTIFICATION,
+    flag_resolve,
+    review_decide,
+    review_reopen,
+    review_set_plan,
+)
+from screening.services.screenings import screening_run
+from screening.services.staff import staff_create, staff_set_password
+
+__all__ = [
+    "IDENTITY_CHECK_LIMIT",
+    "MIN_JUSTIFICATION",
+    "PATIENT_ACTOR",
+    "ConflictError",
+    "IssuedLink",
+    "LinkProblem",
+    "SameDayIntake",
+    "ServiceError",
+    "audit_record",
+    "clinic_settings_update",
+    "consent_cosign",
+    "consent_handover",
+    "consent_patient_sign",
+    "consent_record_paper",
+    "flag_resolve",
+    "identity_check",
+    "intake_create",
+    "intake_handover",
+    "intake_save_step",
+    "intake_submit",
+    "link_current",
+    "link_issue",
+    "link_open",
+    "patient_find_or_create",
+    "review_decide",
+    "review_reopen",
+    "review_set_plan",
+    "screening_run",
+    "signature_from_data_url",
+    "staff_create",
+    "staff_set_password",
+]

@@ -1,0 +1,48 @@
+"""The clinic's settings: details for the documents and the screening thresholds."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import transaction
+
+from screening.models import ClinicSettings, User
+from screening.services.audit import audit_record
+from screening.services.base import ConflictError
+
+
+def clinic_settings_update(
+    *, actor: User, changes: dict, expected_version: int, request=None
+) -> ClinicSettings:
+    """Apply validated changes to the clinic settings; refuses a stale form."""
+    with transaction.atomic():
+        ClinicSettings.load()
+        settings_row = ClinicSettings.objects.select_for_update().get(pk=1)
+        if settings_row.version != expected_version:
+            raise ConflictError(
+                "Someone else changed the clinic settings while you were editing. "
+                "The page now shows their values; please make your change again."
+            )
+        changed = {}
+        for name, value in changes.items():
+            old = getattr(settings_row, name)
+            if old != value:
+                changed[name] = {"from": _jsonable(old), "to": _jsonable(value)}
+                setattr(settings_row, name, value)
+        if not changed:
+            return settings_row
+        settings_row.version += 1
+        settings_row.full_clean()
+        settings_row.save()
+        audit_record(
+            actor=actor,
+            action="clinic_settings.update",
+            request=request,
+            obj=settings_row,
+            detail={"changed": changed},
+        )
+    return settings_row
+
+
+def _jsonable(value):
+    return float(value) if isinstance(value, Decimal) else value

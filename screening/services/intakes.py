@@ -1,0 +1,344 @@
+"""Patients, intakes, invitation links, the patient's identity check, wizard steps and submit."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from screening import selectors
+from screening.engine import questionnaire
+from screening.models import ClinicSettings, Intake, IntakeLink, Patient, ScreeningResult, User
+from screening.services.audit import PATIENT_ACTOR, audit_record
+from screening.services.base import ServiceError
+from screening.services.screenings import screening_run
+
+IDENTITY_CHECK_LIMIT = 5
+
+
+class SameDayIntake(ServiceError):
+    """The patient already has an intake for an appointment that day (``existing``)."""
+
+    def __init__(self, message: str, existing: Intake):
+        super().__init__(message)
+        self.existing = existing
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _lock_identity(name: str) -> None:
+    """Serialise, until the transaction ends, every writer that names the same identity.
+
+    A row lock cannot guard a patient who does not exist yet: two desks creating the same new
+    patient at once would each find nobody, each create one, and neither would see the other's
+    same-day intake. On PostgreSQL a transaction-level advisory lock on a hash of the identity
+    makes the second wait; SQLite's IMMEDIATE transactions already serialise all writers.
+    """
+    if connection.vendor != "postgresql":
+        return
+    lock_id = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])
+
+
+def patient_find_or_create(
+    *, full_name: str, date_of_birth, email: str = "", phone: str = ""
+) -> tuple[Patient, bool]:
+    """The existing patient with this name and date of birth, or a new one.
+
+    Must run inside the caller's transaction. New contact details replace old ones; blank ones
+    never erase what is on file.
+    """
+    full_name = " ".join(full_name.split())
+    key = Patient.make_name_key(full_name)
+    _lock_identity(f"patient:{key}:{date_of_birth.isoformat()}")
+    patient = (
+        Patient.objects.select_for_update()
+        .filter(name_key=key, date_of_birth=date_of_birth)
+        .order_by("pk")
+        .first()
+    )
+    if patient is None:
+        patient = Patient.objects.create(
+            full_name=full_name,
+            name_key=key,
+            date_of_birth=date_of_birth,
+            email=email,
+            phone=phone,
+        )
+        return patient, True
+    changed = []
+    for name, value in (("email", email), ("phone", phone)):
+        if value and getattr(patient, name) != value:
+            setattr(patient, name, value)
+            changed.append(name)
+    if changed:
+        patient.save(update_fields=changed)
+    return patient, False
+
+
+def intake_create(
+    *,
+    actor: User,
+    full_name: str,
+    date_of_birth,
+    appointment_at,
+    practitioner: User | None = None,
+    email: str = "",
+    phone: str = "",
+    allow_same_day: bool = False,
+    request=None,
+) -> Intake:
+    """Create a draft intake for an appointment, matching a returning patient.
+
+    A second intake for the same patient on the same day is usually a slip (a double click, or
+    a colleague who already made one) that would leave the patient answering one intake while
+    the desk prints from the other; it raises `SameDayIntake` unless ``allow_same_day``.
+    """
+    if date_of_birth > timezone.localdate():
+        raise ServiceError("The date of birth cannot be in the future.")
+    with transaction.atomic():
+        patient, created = patient_find_or_create(
+            full_name=full_name, date_of_birth=date_of_birth, email=email, phone=phone
+        )
+        start, end = selectors.day_bounds(timezone.localtime(appointment_at).date())
+        same_day = (
+            Intake.objects.filter(
+                patient=patient,
+                appointment_at__gte=start,
+                appointment_at__lt=end,
+            )
+            .exclude(status__in=(Intake.Status.CANCELLED, Intake.Status.EXPIRED))
+            .order_by("appointment_at")
+            .first()
+        )
+        if same_day is not None and not allow_same_day:
+            when = timezone.localtime(same_day.appointment_at)
+            raise SameDayIntake(
+                f"{patient.full_name} already has an intake for an appointment that day, at "
+                f"{when:%H:%M}. Open that intake instead, or tick the box below to make a "
+                "second one.",
+                same_day,
+            )
+        intake = Intake.objects.create(
+            patient=patient,
+            appointment_at=appointment_at,
+            practitioner=practitioner,
+            created_by=actor,
+            questionnaire_version=questionnaire.VERSION,
+        )
+        audit_record(
+            actor=actor,
+            action="intake.create",
+            request=request,
+            intake=intake,
+            obj=intake,
+            detail={"patient_matched": not created},
+        )
+    return intake
+
+
+@dataclass(frozen=True)
+class IssuedLink:
+    link: IntakeLink
+    token: str  # shown once to the front desk; only its hash is stored
+
+
+def link_issue(*, actor: User, intake: Intake, request=None) -> IssuedLink:
+    """A new invitation link for a draft intake; earlier links stop working."""
+    if intake.status != Intake.Status.DRAFT:
+        raise ServiceError("This intake has already been sent; a new link is not needed.")
+    lifetime = datetime.timedelta(days=ClinicSettings.load().link_lifetime_days)
+    token = secrets.token_urlsafe(24)  # 192 bits
+    now = timezone.now()
+    with transaction.atomic():
+        IntakeLink.objects.filter(intake=intake, revoked_at__isnull=True).update(revoked_at=now)
+        link = IntakeLink.objects.create(
+            intake=intake,
+            token_hash=_token_hash(token),
+            expires_at=now + lifetime,
+            created_by=actor,
+        )
+        audit_record(actor=actor, action="link.issue", request=request, intake=intake, obj=link)
+    return IssuedLink(link=link, token=token)
+
+
+class LinkProblem(ServiceError):
+    """Why an invitation link cannot be used: ``reason`` is unknown, expired or locked."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def link_current(*, intake: Intake, token: str) -> IntakeLink | None:
+    """The intake's link for ``token`` if it is still the one in force (not revoked); reads
+    only."""
+    if not token or len(token) > 100:
+        return None
+    return IntakeLink.objects.filter(
+        intake=intake, token_hash=_token_hash(token), revoked_at__isnull=True
+    ).first()
+
+
+def link_open(*, token: str, request=None) -> IntakeLink:
+    """Check a token from an invitation URL and record its use; raises LinkProblem."""
+    if not token or len(token) > 100:
+        raise LinkProblem("unknown")
+    with transaction.atomic():
+        link = (
+            IntakeLink.objects.select_for_update()
+            .select_related("intake")
+            .filter(token_hash=_token_hash(token))
+            .first()
+        )
+        if link is None or link.revoked_at is not None:
+            raise LinkProblem("unknown")
+        if link.locked_at is not None:
+            raise LinkProblem("locked")
+        if link.intake.status in (Intake.Status.CANCELLED, Intake.Status.EXPIRED):
+            raise LinkProblem("unknown")
+        if link.expires_at <= timezone.now() and link.intake.status == Intake.Status.DRAFT:
+            raise LinkProblem("expired")
+        if link.first_used_at is None:
+            link.first_used_at = timezone.now()
+            link.save(update_fields=["first_used_at"])
+        audit_record(
+            actor=None,
+            actor_role=PATIENT_ACTOR,
+            action="link.open",
+            request=request,
+            intake=link.intake,
+            obj=link,
+        )
+    return link
+
+
+def identity_check(*, link: IntakeLink | None, intake: Intake, date_of_birth, request=None) -> bool:
+    """Does the date of birth match? Five wrong tries lock the link until it is reissued."""
+    with transaction.atomic():
+        matches = date_of_birth == intake.patient.date_of_birth
+        detail = {"result": "match" if matches else "mismatch"}
+        if link is not None:
+            link = IntakeLink.objects.select_for_update().get(pk=link.pk)
+            if link.locked_at is not None:
+                raise LinkProblem("locked")
+            if not matches:
+                link.failed_identity_checks += 1
+                if link.failed_identity_checks >= IDENTITY_CHECK_LIMIT:
+                    link.locked_at = timezone.now()
+                    detail["locked"] = True
+                link.save(update_fields=["failed_identity_checks", "locked_at"])
+        audit_record(
+            actor=None,
+            actor_role=PATIENT_ACTOR,
+            action="intake.identity_check",
+            request=request,
+            intake=intake,
+            detail=detail,
+        )
+    if link is not None and link.locked_at is not None:
+        raise LinkProblem("locked")
+    return matches
+
+
+def intake_handover(*, actor: User, intake: Intake, request=None) -> None:
+    """Record that staff handed the clinic tablet to the patient for this intake."""
+    if intake.status != Intake.Status.DRAFT:
+        raise ServiceError("This questionnaire has already been sent.")
+    audit_record(actor=actor, action="intake.handover", request=request, intake=intake)
+
+
+def _check_draft(intake: Intake) -> None:
+    if intake.status != Intake.Status.DRAFT:
+        raise ServiceError("These answers have already been sent to the clinic.")
+
+
+def intake_save_step(
+    *,
+    intake: Intake,
+    section_id: str,
+    values: dict,
+    complete: bool = True,
+    completed_by: str = "",
+    request=None,
+) -> Intake:
+    """Store one wizard step's answers (already validated) and mark the step done.
+
+    ``values`` maps the section's item ids to their item values; items of this section that are
+    absent are cleared. Answers are pruned again over the whole questionnaire, so a follow-up
+    that an earlier change disabled is never kept.
+    """
+    section = questionnaire.SECTIONS_BY_ID[section_id]
+    with transaction.atomic():
+        locked = Intake.objects.select_for_update().get(pk=intake.pk)
+        _check_draft(locked)
+        answers = dict(locked.answers)
+        for item_id in section.items:
+            item_values = values.get(item_id)
+            if item_values:
+                answers[item_id] = item_values
+            else:
+                answers.pop(item_id, None)
+        locked.answers = questionnaire.prune(answers)
+        if complete and section_id not in locked.completed_steps:
+            locked.completed_steps = [*locked.completed_steps, section_id]
+        if completed_by:
+            locked.completed_by = completed_by
+        locked.questionnaire_version = questionnaire.VERSION
+        locked.version += 1
+        locked.save(
+            update_fields=[
+                "answers",
+                "completed_steps",
+                "completed_by",
+                "questionnaire_version",
+                "version",
+                "updated_at",
+            ]
+        )
+        audit_record(
+            actor=None,
+            actor_role=PATIENT_ACTOR,
+            action="intake.save_step",
+            request=request,
+            intake=locked,
+            detail={"step": section_id, "complete": complete},
+        )
+    return locked
+
+
+def intake_submit(*, intake: Intake, request=None) -> tuple[Intake, bool]:
+    """Send the answers to the clinic and screen them. Idempotent: returns (intake, created).
+
+    The row lock (PostgreSQL) or the immediate write lock (SQLite) makes a double click or a
+    retried request see the first submission and return it unchanged.
+    """
+    with transaction.atomic():
+        locked = Intake.objects.select_for_update().select_related("patient").get(pk=intake.pk)
+        if locked.status != Intake.Status.DRAFT:
+            if locked.status == Intake.Status.SUBMITTED or locked.submitted_at:
+                return locked, False
+            raise ServiceError("This questionnaire can no longer be sent.")
+        missing = selectors.missing_steps(locked)
+        if missing:
+            raise ServiceError("Some sections are not finished yet.")
+        locked.status = Intake.Status.SUBMITTED
+        locked.submitted_at = timezone.now()
+        locked.version += 1
+        locked.save(update_fields=["status", "submitted_at", "version", "updated_at"])
+        audit_record(
+            actor=None,
+            actor_role=PATIENT_ACTOR,
+            action="intake.submit",
+            request=request,
+            intake=locked,
+        )
+        screening_run(intake=locked, trigger=ScreeningResult.Trigger.SUBMIT, request=request)
+    return locked, True
