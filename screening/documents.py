@@ -356,7 +356,7 @@ def documents_available(intake: Intake) -> tuple[bool, str]:
 def consent_context(intake: Intake, *, consent: Consent | None = None) -> dict:
     """Everything consent.html prints, for this intake and (optionally) a signed consent."""
     base = _Base.build(intake, screening=consent.screening if consent is not None else None)
-    answers = intake.answers or {}
+    answers = base.answers
     plan_regions = base.plan_regions
     lung_regions = [r for r in plan_regions if r in regions.LUNG_RISK_REGIONS]
     minor = _minor(intake, answers, base.thresholds)
@@ -392,7 +392,7 @@ def consent_context(intake: Intake, *, consent: Consent | None = None) -> dict:
 def aftercare_context(intake: Intake) -> dict:
     """Everything aftercare.html prints: the §7 blocks this plan and these flags call for."""
     base = _Base.build(intake)
-    answers = intake.answers or {}
+    answers = base.answers
     flags = base.flag_items
     lung_regions = [r for r in base.plan_regions if r in regions.LUNG_RISK_REGIONS]
     estim = "estim" in base.plan_techniques
@@ -534,6 +534,9 @@ class _Base:
     thresholds: rules.Thresholds
     plan_techniques: list[str]
     plan_regions: list[str]
+    # The answers as the screening read them (clinical reference §13.9): the documents word the
+    # same answers that raised the flags, never a differently read copy.
+    answers: dict = field(default_factory=dict)
     flags: list[dict] = field(default_factory=list)
 
     @classmethod
@@ -549,6 +552,7 @@ class _Base:
             thresholds=selectors.clinic_thresholds(),
             plan_techniques=plan_techniques,
             plan_regions=plan_regions,
+            answers=screening.answers if screening is not None else {},
             flags=_flags(screening),
         )
 
@@ -594,7 +598,7 @@ class _Base:
         """This patient's flags as the consent's boxed list, with the practitioner's answer."""
         risks = []
         age_of_majority = _plain(self.thresholds.age_of_majority)
-        answers = self.intake.answers or {}
+        answers = self.answers
         for finding in self.flags:
             item_id = finding["item"]
             wording = FLAG_WORDING.get(item_id)

@@ -272,12 +272,18 @@ def intake_save_step(
     """Store one wizard step's answers (already validated) and mark the step done.
 
     ``values`` maps the section's item ids to their item values; items of this section that are
-    absent are cleared. Answers are pruned again over the whole questionnaire, so a follow-up
-    that an earlier change disabled is never kept.
+    absent are cleared. The derived answers are recomputed and the answers pruned over the
+    whole questionnaire, as the screening reads them (§13.9), so a follow-up that an earlier
+    change disabled is never kept, and one that a derived "yes" enables (a minor's guardian) is.
     """
     section = questionnaire.SECTIONS_BY_ID[section_id]
+    thresholds = selectors.clinic_thresholds()
     with transaction.atomic():
-        locked = Intake.objects.select_for_update().get(pk=intake.pk)
+        locked = (
+            Intake.objects.select_for_update(of=("self",))
+            .select_related("patient")
+            .get(pk=intake.pk)
+        )
         _check_draft(locked)
         answers = dict(locked.answers)
         for item_id in section.items:
@@ -286,7 +292,10 @@ def intake_save_step(
                 answers[item_id] = item_values
             else:
                 answers.pop(item_id, None)
-        locked.answers = questionnaire.prune(answers)
+        # The age comes from the date of birth once "About you" is answered; never earlier.
+        age = selectors.intake_age(locked) if "minor_patient" in answers else None
+        derived = questionnaire.derive(answers, thresholds=thresholds, age_years=age)
+        locked.answers = questionnaire.prune(derived)
         if complete and section_id not in locked.completed_steps:
             locked.completed_steps = [*locked.completed_steps, section_id]
         if completed_by:
