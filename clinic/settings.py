@@ -278,6 +278,10 @@ LOGGING = {
         # Django's own error mails would include request bodies; we never configure them.
         "django.security.DisallowedHost": {"level": "ERROR"},
         "axes": {"level": "WARNING"},
+        # WeasyPrint logs every render's seven steps at INFO ("Step 1 - Fetching and parsing
+        # HTML" ...), and fontTools every subset: noise at the app's default level.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import datetime
 import io
+import logging
 import re
 
 import pytest
@@ -558,3 +559,14 @@ def test_data_uri_image_renders():
 
 def test_plain_two_page_baseline_has_two_pages():
     assert len(PdfReader(io.BytesIO(pdf.plain_two_page_pdf())).pages) == 2
+
+
+def test_rendering_logs_nothing_at_the_app_default_info_level(practitioner, caplog):
+    intake = clear_intake(practitioner)
+
+    with caplog.at_level(logging.INFO):
+        pdf.render_consent(intake)
+        pdf.render_aftercare(intake)
+
+    noisy = [r for r in caplog.records if r.name.startswith(("weasyprint", "fontTools"))]
+    assert noisy == []
