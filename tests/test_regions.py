@@ -187,3 +187,51 @@ def test_technique_set_rejects_unknown_technique():
         regions.technique_set(["manual_static", "cupping"])
 
     assert caught.value.technique_id == "cupping"
+
+
+# Spelled out, so that dropping a region or a shortcut from the body map's groups shows here.
+GROUP_TABLE = [
+    ("head_neck", ("head_face", "neck_posterior", "neck_anterior_lateral"), ()),
+    (
+        "trunk",
+        (
+            "upper_back_thoracic",
+            "chest_wall_left",
+            "chest_wall_right",
+            "abdomen",
+            "lumbar",
+            "sacral_pelvic",
+        ),
+        (),
+    ),
+    (
+        "left_arm",
+        ("shoulder_girdle_left", "arm_elbow_left", "forearm_hand_left"),
+        ("upper_limb_left", "upper_quadrant_left"),
+    ),
+    (
+        "right_arm",
+        ("shoulder_girdle_right", "arm_elbow_right", "forearm_hand_right"),
+        ("upper_limb_right", "upper_quadrant_right"),
+    ),
+    (
+        "left_leg",
+        ("hip_gluteal_left", "thigh_left", "knee_left", "leg_foot_left"),
+        ("lower_limb_left",),
+    ),
+    (
+        "right_leg",
+        ("hip_gluteal_right", "thigh_right", "knee_right", "leg_foot_right"),
+        ("lower_limb_right",),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("group_id", "members", "shortcuts"), GROUP_TABLE, ids=[row[0] for row in GROUP_TABLE]
+)
+def test_region_group_holds_exactly_its_regions_and_shortcuts(group_id, members, shortcuts):
+    group = {g.id: g for g in REGION_GROUPS}[group_id]
+
+    assert group.regions == members
+    assert group.aliases == shortcuts

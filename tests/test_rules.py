@@ -4,12 +4,14 @@ Pure tests: no database, no Django.
 """
 
 import dataclasses
+import random
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from screening.engine import synthetic
 from screening.engine.questionnaire import ITEM_LIST, ITEMS, Answers, UnknownItem
 from screening.engine.rules import (
     ABSOLUTE,
@@ -21,6 +23,7 @@ from screening.engine.rules import (
     RELATIVE,
     RULES,
     RULES_BY_CODE,
+    RULESET_VERSION,
     Plan,
     Thresholds,
     evaluate,
@@ -2166,6 +2169,7 @@ def test_thresholds_round_trip_through_a_dict():
         {"inr_cieling": 3.5},
         {"node_at_risk_level": "info"},
         {"min_bmi": -1},
+        {"min_bmi": 0},
         {"inr_ceiling": "3.0"},
         {"accept_representative_consent": "yes"},
     ],
@@ -2173,6 +2177,37 @@ def test_thresholds_round_trip_through_a_dict():
 def test_thresholds_reject_bad_values(data):
     with pytest.raises(ValueError):
         Thresholds.from_dict(data)
+
+
+NUMERIC_THRESHOLDS = [
+    spec.name
+    for spec in dataclasses.fields(Thresholds)
+    if spec.name not in ("node_at_risk_level", "accept_representative_consent")
+]
+
+
+@pytest.mark.parametrize("name", NUMERIC_THRESHOLDS)
+@pytest.mark.parametrize("value", [0, 0.0, -1])
+def test_every_numeric_threshold_refuses_zero_and_below(name, value):
+    with pytest.raises(ValueError, match=name):
+        Thresholds.from_dict({name: value})
+
+
+@pytest.mark.parametrize(
+    ("data", "name"),
+    [
+        ({"node_at_risk_level": "info"}, "node_at_risk_level"),
+        ({"accept_representative_consent": "yes"}, "accept_representative_consent"),
+    ],
+)
+def test_a_refused_setting_is_named_in_the_error(data, name):
+    with pytest.raises(ValueError, match=name):
+        Thresholds.from_dict(data)
+
+
+@pytest.mark.parametrize("name", NUMERIC_THRESHOLDS)
+def test_every_numeric_threshold_accepts_a_small_positive_value(name):
+    assert getattr(Thresholds.from_dict({name: 1}), name) == 1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -2224,3 +2259,163 @@ def test_engine_modules_do_not_import_django():
 
     assert completed.returncode == 0, completed.stderr
     assert int(completed.stdout) >= 7  # questionnaire, regions, rules, sources, validation, ...
+
+
+# ---------------------------------------------------------------------------------------------
+# Behaviour that mutation sampling showed no test pinned down (issue 21)
+
+
+def test_hardware_with_infection_signs_and_no_region_is_taken_at_the_plan_and_contraindicated():
+    # §13.4: joint hardware answered yes with no region affects the planned regions.
+    answers = {
+        "joint_replacement_or_metal_hardware": {
+            "answer": True,
+            "months_since_surgery": 27,
+            "infection_signs": True,
+        }
+    }
+
+    result = screen(answers, LEFT_KNEE)
+
+    assert result.outcome == CONTRAINDICATED
+    found = finding(result, "joint_replacement_or_metal_hardware")
+    assert (found.level, found.code) == (ABSOLUTE, "DN-HARDWARE-INFECTION")
+    assert found.message == (
+        "metal hardware (no region recorded, so taken as the planned knee_left); "
+        "red, hot, swollen or more painful than usual"
+    )
+
+
+def test_hardware_with_infection_signs_away_from_the_plan_is_not_a_flag():
+    answers = {
+        "joint_replacement_or_metal_hardware": {
+            "answer": True,
+            "regions": ["knee_right"],
+            "months_since_surgery": 27,
+            "infection_signs": True,
+        }
+    }
+
+    result = screen(answers, plan(["lumbar"]))
+
+    assert result.outcome == CLEAR
+    assert finding(result, "joint_replacement_or_metal_hardware") is None
+
+
+def test_settled_hardware_with_no_region_is_a_precaution_at_the_plan():
+    answers = {"joint_replacement_or_metal_hardware": {"answer": True, "months_since_surgery": 24}}
+
+    result = screen(answers, LEFT_KNEE)
+
+    assert result.outcome == PRECAUTION
+    found = finding(result, "joint_replacement_or_metal_hardware")
+    assert (found.level, found.code) == (RELATIVE, "DN-HARDWARE-SITE")
+    assert "no region recorded, so taken as the planned knee_left" in found.message
+
+
+def test_settled_hardware_away_from_the_plan_is_not_a_flag():
+    answers = {
+        "joint_replacement_or_metal_hardware": {
+            "answer": True,
+            "regions": ["knee_right"],
+            "months_since_surgery": 24,
+        }
+    }
+
+    assert finding(screen(answers, plan(["lumbar"])), "joint_replacement_or_metal_hardware") is None
+
+
+def test_site_finding_before_a_plan_names_where_the_problem_is():
+    result = screen({"lymphoedema": {"answer": True, "regions": ["upper_limb_left"]}}, NO_PLAN)
+
+    found = finding(result, "lymphoedema")
+    assert found.message == "lymphoedema at arm_elbow_left, forearm_hand_left"
+    assert found.note == "pending plan"
+
+
+def test_site_finding_before_a_plan_without_a_region_says_none_was_recorded():
+    found = finding(screen({"lymphoedema": YES}, NO_PLAN), "lymphoedema")
+
+    assert found.message == "lymphoedema (no region recorded)"
+
+
+@pytest.mark.parametrize(
+    ("weeks", "message"),
+    [
+        (13, "pregnant, 13 weeks (< 14: 1st trimester)"),
+        (14, "pregnant, 14 weeks (2nd trimester)"),
+        (27, "pregnant, 27 weeks (2nd trimester)"),
+        (28, "pregnant, 28 weeks (3rd trimester)"),
+        (None, "pregnant, weeks not recorded (taken as 1st trimester)"),
+    ],
+)
+def test_pregnancy_message_names_the_trimester_from_28_weeks_on_as_the_third(weeks, message):
+    answers = {"pregnancy": {"answer": "yes", "weeks": weeks, "complications": False}}
+
+    found = finding(screen(answers, plan(["knee_left"])), "pregnancy")
+
+    assert found.message == message
+
+
+@pytest.mark.parametrize(
+    ("answers", "trigger"),
+    [
+        ({"frailty": {"answer": True}}, "answer: yes"),
+        (
+            {"epilepsy": {"answer": True, "controlled": False, "last_seizure_months_ago": 2}},
+            "answer: yes; controlled: no; last_seizure_months_ago: 2",
+        ),
+        (
+            {"low_body_weight": {"answer": False, "height_cm": 150, "weight_kg": 41.62}},
+            "answer: yes; height_cm: 150; weight_kg: 41.62; bmi: 18.49",
+        ),
+        (
+            {"needle_phobia": {"answer": True, "fear_level": "strong"}},
+            "answer: yes; fear_level: strong",
+        ),
+        (
+            {"blood_thinner_use": {"answer": True, "agents": ["apixaban", "aspirin"]}},
+            "answer: yes; agents: apixaban, aspirin",
+        ),
+    ],
+)
+def test_finding_trigger_quotes_the_answers_as_the_patient_gave_them(answers, trigger):
+    planned = plan(["upper_back_thoracic"])
+    (found,) = screen(answers, planned).findings
+
+    assert found.trigger == trigger
+    assert found.as_dict()["trigger"] == trigger
+
+
+def test_every_finding_carries_its_items_reference_and_its_rules_reasons():
+    rng = random.Random(11)
+    seen_merged = False
+    for answers, planned in synthetic.build_cases(300, seed=11):
+        for found in screen(answers, planned if rng.random() < 0.8 else NO_PLAN).findings:
+            rules_hit = [RULES_BY_CODE[code] for code in found.codes]
+            seen_merged = seen_merged or len(rules_hit) > 1
+
+            assert found.ref == ITEMS[found.item].ref
+            assert found.code == found.codes[0]
+            assert found.rationale == rules_hit[0].rationale
+            assert set(found.sources) == {tag for r in rules_hit for tag in r.sources}
+            for rule in rules_hit:
+                assert rule.modification in found.modification
+    assert seen_merged  # some items merged several rules into one finding
+
+
+def test_plan_and_result_serialise_in_reference_order():
+    planned = Plan(frozenset({"estim", "manual_static"}), frozenset({"knee_left", "lumbar"}))
+
+    result = evaluate({"frailty": YES}, planned)
+
+    assert planned.as_dict() == {
+        "techniques": ["manual_static", "estim"],
+        "regions": ["lumbar", "knee_left"],
+    }
+    data = result.as_dict()
+    assert data["outcome"] == PRECAUTION
+    assert [f["item"] for f in data["findings"]] == ["frailty"]
+    assert data["findings"][0]["sources"] == list(result.findings[0].sources)
+    assert data["thresholds"] == Thresholds().as_dict()
+    assert data["ruleset_version"] == RULESET_VERSION

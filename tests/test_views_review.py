@@ -9,9 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from screening import services
+from screening import selectors, services
 from screening.models import AuditEvent, Intake
-from tests.conftest import make_intake, make_patient
+from tests.conftest import make_patient
 from tests.factories import make_submitted_intake, set_plan
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +35,9 @@ WARFARIN = {
 
 
 def _bulk_submitted(count: int) -> None:
-    """Many submitted intakes today, made cheaply (the queue only reads stored columns)."""
+    """Many submitted intakes today, made cheaply: only for counting the queue's queries, which
+    do not depend on the stored values (tests of what the queue shows screen through the
+    services instead)."""
     today = timezone.now().replace(hour=9, minute=0, second=0, microsecond=0)
     patients = [make_patient(full_name=f"Patient {n}") for n in range(count)]
     Intake.objects.bulk_create(
@@ -69,19 +71,15 @@ def test_queue_query_count_is_the_same_for_1_and_200_intakes(client, practitione
     assert one == many
 
 
+def _today_at(hour: int) -> datetime.datetime:
+    return timezone.localtime().replace(hour=hour, minute=0, second=0, microsecond=0)
+
+
 def test_queue_orders_by_time_then_risk_and_filters(client, practitioner):
-    at = timezone.now().replace(hour=10, minute=0, second=0, microsecond=0)
-    clear = make_intake(
-        make_patient(full_name="Clear Person"),
-        appointment_at=at,
-        status="submitted",
-        latest_outcome="clear",
-    )
-    risky = make_intake(
-        make_patient(full_name="Risky Person"),
-        appointment_at=at,
-        status="submitted",
-        latest_outcome="contraindicated",
+    at = _today_at(10)
+    clear = make_submitted_intake(patient=make_patient(full_name="Clear Person"), appointment_at=at)
+    risky = make_submitted_intake(
+        WARFARIN, patient=make_patient(full_name="Risky Person"), appointment_at=at
     )
     client.force_login(practitioner)
 
@@ -95,14 +93,62 @@ def test_queue_orders_by_time_then_risk_and_filters(client, practitioner):
     assert clear.pk and risky.pk
 
 
+def _queue_rows(response) -> list[int]:
+    return [row["intake"].pk for row in response.context["rows"]]
+
+
 def test_queue_ignores_bad_filter_values(client, practitioner):
+    make_submitted_intake(
+        patient=make_patient(full_name="Clear Person"), appointment_at=_today_at(9)
+    )
+    make_submitted_intake(
+        WARFARIN, patient=make_patient(full_name="Risky Person"), appointment_at=_today_at(11)
+    )
     client.force_login(practitioner)
+    unfiltered = client.get(reverse("review:queue"))
 
     response = client.get(
         reverse("review:queue"), {"day": "not-a-date", "page": "-4", "outcome": "x"}
     )
 
     assert response.status_code == 200
+    assert len(_queue_rows(unfiltered)) == 2
+    assert _queue_rows(response) == _queue_rows(unfiltered)
+
+
+def _flags_cell(html: str, name: str) -> str:
+    row = html[html.index(name) :]
+    row = row[: row.index("</tr>")]
+    start = row.index('<td class="d-none d-sm-table-cell">') + len(
+        '<td class="d-none d-sm-table-cell">'
+    )
+    return row[start : row.index("</td>", start)].strip()
+
+
+def test_queue_counts_only_absolute_and_relative_findings_as_flags(client, practitioner):
+    # A first-ever needling session is an INFO finding (§13.1): shown, never a flag.
+    first_time = make_submitted_intake(
+        {"previous_needling_reaction": {"answer": False, "previous_experience": "never"}},
+        patient=make_patient(full_name="First Timer"),
+        appointment_at=_today_at(9),
+    )
+    risky = make_submitted_intake(
+        {**WARFARIN, **INFECTED_FOREARM},
+        patient=make_patient(full_name="Risky Person"),
+        appointment_at=_today_at(10),
+    )
+    client.force_login(practitioner)
+
+    html = client.get(reverse("review:queue")).content.decode()
+
+    first_time.refresh_from_db()
+    risky.refresh_from_db()
+    findings = selectors.latest_screening(first_time).findings
+    assert [(f["item"], f["level"]) for f in findings] == [("previous_needling_reaction", "info")]
+    assert (first_time.latest_outcome, first_time.latest_flag_count) == ("clear", 0)
+    assert _flags_cell(html, "First Timer") == "0"
+    assert risky.latest_flag_count == 2
+    assert _flags_cell(html, "Risky Person") == "2"
 
 
 def test_detail_shows_flags_with_sources_and_audits_the_view(client, practitioner):
