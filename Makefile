@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench lint format install install-dev migrate clean
+.PHONY: run test bench mutation lint format install install-dev migrate clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,17 @@ test: install-dev | var
 bench: install-dev | var
 	$(PY) bench/run.py
 
+# On demand, never in CI: mutation testing of the pure engine (screening/engine/) against its
+# database-free tests; configuration in pyproject.toml's [tool.mutmut]. Takes about 8 minutes.
+$(VENV)/.installed-mutation: pyproject.toml $(VENV)/.installed-dev
+	$(PY) -m pip install --quiet -e ".[dev,mutation]"
+	touch $@
+
+mutation: $(VENV)/.installed-mutation
+	rm -rf mutants
+	$(VENV)/bin/mutmut run --max-children 2
+	$(VENV)/bin/mutmut results
+
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -50,4 +61,4 @@ format: install-dev
 	$(VENV)/bin/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache mutants

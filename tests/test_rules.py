@@ -2196,6 +2196,7 @@ def test_every_numeric_threshold_refuses_zero_and_below(name, value):
 @pytest.mark.parametrize(
     ("data", "name"),
     [
+        ({"inr_cieling": 3.5}, "inr_cieling"),
         ({"node_at_risk_level": "info"}, "node_at_risk_level"),
         ({"accept_representative_consent": "yes"}, "accept_representative_consent"),
     ],

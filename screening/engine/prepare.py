@@ -17,16 +17,22 @@ from screening.engine import regions as region_data
 Answers = dict[str, dict[str, Any]]
 
 
-def _expand_regions(item: questionnaire.Item, values: Mapping[str, Any]) -> dict[str, Any]:
+# The region follow-ups of each item, found once: most items have none.
+_REGION_FIELDS: dict[str, tuple[str, ...]] = {
+    item.id: tuple(f.id for f in item.follow_ups if f.kind == questionnaire.REGIONS)
+    for item in questionnaire.ITEM_LIST
+}
+
+
+def _expand_regions(item_id: str, values: Mapping[str, Any]) -> Mapping[str, Any]:
     """The item's values with every region list given as member ids in body order (§13.2)."""
-    expanded = dict(values)
-    for follow_up in item.follow_ups:
-        if follow_up.kind != questionnaire.REGIONS:
-            continue
-        value = values.get(follow_up.id)
+    expanded = None
+    for field_id in _REGION_FIELDS[item_id]:
+        value = values.get(field_id)
         if isinstance(value, list | tuple) and value:
-            expanded[follow_up.id] = list(region_data.ordered(region_data.expand(value)))
-    return expanded
+            expanded = expanded if expanded is not None else dict(values)
+            expanded[field_id] = list(region_data.ordered(region_data.expand(value)))
+    return values if expanded is None else expanded
 
 
 def prepare(
@@ -49,8 +55,5 @@ def prepare(
         if item_id in merged and values:
             merged[item_id] = {**merged[item_id], **values}
     derived = questionnaire.derive(merged, thresholds=thresholds, age_years=age_years)
-    expanded = {
-        item_id: _expand_regions(questionnaire.ITEMS[item_id], values)
-        for item_id, values in derived.items()
-    }
+    expanded = {item_id: _expand_regions(item_id, values) for item_id, values in derived.items()}
     return questionnaire.prune(expanded)

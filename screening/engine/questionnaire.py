@@ -1275,6 +1275,8 @@ def item(item_id: str) -> Item:
 
 
 def _prune_values(definition: Item, values: Mapping[str, Any]) -> dict[str, Any]:
+    if len(values) == 1 and values.get("answer") is False:
+        return {"answer": False}  # the plain "no" of most items: nothing to prune
     kept = {
         key: value
         for key, value in values.items()

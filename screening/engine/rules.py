@@ -654,9 +654,8 @@ def _single_other_agent(answers: Answers, thresholds: Thresholds) -> Facts | Non
 # 3.15 pregnancy
 
 
-def _trimester(weeks: float, thresholds: Thresholds) -> str:
-    if weeks < thresholds.first_trimester_weeks:
-        return "1st trimester"
+def _later_trimester(weeks: float) -> str:
+    """The trimester of a pregnancy past the first (the first has a rule of its own)."""
     return "2nd trimester" if weeks < THIRD_TRIMESTER_WEEKS else "3rd trimester"
 
 
@@ -692,7 +691,7 @@ def _later_pregnancy(answers: Answers, thresholds: Thresholds) -> Facts | None:
     weeks = item.number("weeks")
     if item.answer != "yes" or weeks is None or weeks < thresholds.first_trimester_weeks:
         return None
-    return Facts({"weeks": _num(weeks), "trimester": _trimester(weeks, thresholds)})
+    return Facts({"weeks": _num(weeks), "trimester": _later_trimester(weeks)})
 
 
 # 3.16 skin_lesion_or_local_infection
