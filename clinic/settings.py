@@ -74,6 +74,14 @@ else:
 
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
+# Staff reach health data only after a second factor (a TOTP app or a one-time backup code) in
+# the same session. Turning it off is for local development and the demo only.
+STAFF_2FA = env_bool("DJANGO_STAFF_2FA", True)
+if not STAFF_2FA and not DEBUG:
+    raise ImproperlyConfigured("DJANGO_STAFF_2FA=0 is allowed only with DJANGO_DEBUG=1.")
+OTP_TOTP_ISSUER = "Dry-needling intake"
+BACKUP_CODE_COUNT = 10
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -87,6 +95,9 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "screening",
 ]
 
@@ -99,6 +110,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",

@@ -1,10 +1,25 @@
 """Root URL configuration: configuration only, the patterns live in ``screening.urls``."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django_otp.admin import OTPAdminSite
 
 from screening import urls as screening_urls
 from screening.views import core
+
+
+class StaffAdminSite(OTPAdminSite):
+    """The admin site asks for the second factor too (its sign-in form takes the code), while
+    DJANGO_STAFF_2FA is on."""
+
+    def has_permission(self, request):
+        if settings.STAFF_2FA:
+            return super().has_permission(request)
+        return admin.AdminSite.has_permission(self, request)
+
+
+admin.site.__class__ = StaffAdminSite
 
 urlpatterns = [
     path("", core.home, name="home"),

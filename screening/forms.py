@@ -409,6 +409,19 @@ def _to_js(value):
     return value
 
 
+class SecondFactorForm(forms.Form):
+    """A six-digit code from the authenticator app, or one of the backup codes."""
+
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=40,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "off"}
+        ),
+        error_messages={"required": _("Please type the code from your app.")},
+    )
+
+
 class IdentityForm(forms.Form):
     """The patient confirms their date of birth before any question is shown."""
 

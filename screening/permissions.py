@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from enum import StrEnum
 from functools import wraps
+from urllib.parse import urlencode
 
+from django.conf import settings
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
+from django.urls import reverse
 
 from screening.models import Intake, IntakeLink
 from screening.roles import Role
@@ -71,9 +75,24 @@ HOME_BY_PERMISSION: tuple[tuple[Perm, str], ...] = (
 )
 
 
+def second_factor_required(user) -> bool:
+    """True while a signed-in staff member has not given their second factor in this session.
+
+    ``is_verified`` is installed on the user by django-otp's middleware; a user object that did
+    not come through a request counts as not verified.
+    """
+    if not settings.STAFF_2FA or not getattr(user, "is_authenticated", False):
+        return False
+    is_verified = getattr(user, "is_verified", None)
+    return not (is_verified is not None and is_verified())
+
+
 def perms_for(user) -> frozenset[Perm]:
-    """Every permission the user holds; none for anonymous or inactive users."""
+    """Every permission the user holds; none for anonymous or inactive users, and none before
+    the second factor."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    if second_factor_required(user):
         return frozenset()
     return ROLE_PERMISSIONS.get(getattr(user, "role", ""), frozenset())
 
@@ -90,14 +109,23 @@ def home_url_name(user) -> str | None:
     return None
 
 
+def redirect_to_second_factor(request) -> HttpResponseRedirect:
+    """To enrolment or verification of the second factor, then back to this page."""
+    query = urlencode({REDIRECT_FIELD_NAME: request.get_full_path()})
+    return HttpResponseRedirect(f"{reverse('accounts:two_factor')}?{query}")
+
+
 def require_perm(perm: Perm):
-    """Decorator: anonymous -> login page; logged in without ``perm`` -> 403."""
+    """Decorator: anonymous -> sign-in page; signed in without the second factor -> its page;
+    signed in without ``perm`` -> 403."""
 
     def decorator(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
+            if second_factor_required(request.user):
+                return redirect_to_second_factor(request)
             if not has_perm(request.user, perm):
                 raise PermissionDenied
             return view(request, *args, **kwargs)

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from screening.views import desk, manage, patient, review
+from screening.views import account, desk, manage, patient, review
 
 accounts = (
     [
@@ -13,6 +13,8 @@ accounts = (
             name="login",
         ),
         path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+        path("two-factor/", account.two_factor, name="two_factor"),
+        path("two-factor/backup-codes/", account.backup_codes, name="backup_codes"),
     ],
     "accounts",
 )
@@ -60,6 +62,11 @@ manage_urls = (
     [
         path("settings/", manage.clinic_settings, name="settings"),
         path("staff/", manage.staff_list, name="staff"),
+        path(
+            "staff/<int:user_id>/reset-two-factor/",
+            manage.staff_reset_second_factor,
+            name="staff_reset_2fa",
+        ),
         path("audit/", manage.audit_list, name="audit"),
     ],
     "manage",

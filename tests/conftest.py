@@ -26,6 +26,14 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(autouse=True)
+def _staff_second_factor(request, settings):
+    """The second factor is on in every deployment; tests of other features sign in with a
+    password only, and tests marked ``two_factor`` (and the permission matrix's 2FA column)
+    run with it required."""
+    settings.STAFF_2FA = request.node.get_closest_marker("two_factor") is not None
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Tests create many accounts; production hashing cost buys nothing here."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -96,3 +96,18 @@ def test_seed_demo_refuses_to_run_in_production_mode(settings):
     with pytest.raises(CommandError, match="refusing"):
         call_command("seed_demo")
     assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("on", "words"), [(True, "scan with an authenticator app"), (False, "off")]
+)
+def test_seed_demo_says_what_to_do_about_two_step_sign_in(settings, on, words):
+    settings.DEBUG = True
+    settings.STAFF_2FA = on
+    out = io.StringIO()
+
+    call_command("seed_demo", stdout=out)
+
+    line = next(x for x in out.getvalue().splitlines() if x.startswith("Two-step sign-in"))
+    assert words in line

@@ -10,49 +10,56 @@ from tests.conftest import make_intake
 
 ANON = "anonymous"
 AUDIENCES = (ANON, Role.FRONT_DESK, Role.PRACTITIONER, Role.CLINIC_ADMIN)
+NO_SECOND_FACTOR = 4  # the matrix column of a password-only session
 
-# url name -> (kwargs kind, expected GET status for anonymous, front desk, practitioner, admin).
-# 302 for anonymous means "sent to the sign-in page". Changing who may do what changes a row.
+# url name -> (kwargs kind, expected GET status for anonymous, front desk, practitioner, admin,
+# and any role signed in with a password but not yet with the second factor). 302 for anonymous
+# means "sent to the sign-in page"; in the last column, on a staff page, "sent to the second
+# factor". Changing who may do what changes a row.
 MATRIX = {
-    "home": (None, (302, 302, 302, 302)),
-    "healthz": (None, (200, 200, 200, 200)),
-    "accounts:login": (None, (200, 302, 302, 302)),
-    "accounts:logout": (None, (405, 405, 405, 405)),  # POST only
-    "desk:board": (None, (302, 200, 200, 200)),
-    "review:queue": (None, (302, 403, 200, 403)),
-    "manage:settings": (None, (302, 403, 403, 200)),
-    "manage:staff": (None, (302, 403, 403, 200)),
-    "manage:audit": (None, (302, 403, 403, 200)),
-    "desk:intake_new": (None, (302, 200, 200, 200)),
-    "desk:intake": ("intake", (302, 200, 200, 200)),
-    "desk:link_issue": ("intake", (302, 405, 405, 405)),  # POST only
+    "home": (None, (302, 302, 302, 302, 302)),
+    "healthz": (None, (200, 200, 200, 200, 200)),
+    "accounts:login": (None, (200, 302, 302, 302, 302)),
+    "accounts:logout": (None, (405, 405, 405, 405, 405)),  # POST only
+    # Enrolment or verification of the second factor; the codes page only right after it.
+    "accounts:two_factor": (None, (302, 200, 200, 200, 200)),
+    "accounts:backup_codes": (None, (302, 302, 302, 302, 302)),
+    "desk:board": (None, (302, 200, 200, 200, 302)),
+    "review:queue": (None, (302, 403, 200, 403, 302)),
+    "manage:settings": (None, (302, 403, 403, 200, 302)),
+    "manage:staff": (None, (302, 403, 403, 200, 302)),
+    "manage:audit": (None, (302, 403, 403, 200, 302)),
+    "manage:staff_reset_2fa": ("user", (302, 403, 403, 405, 302)),  # POST only
+    "desk:intake_new": (None, (302, 200, 200, 200, 302)),
+    "desk:intake": ("intake", (302, 200, 200, 200, 302)),
+    "desk:link_issue": ("intake", (302, 405, 405, 405, 302)),  # POST only
     # Shows a link only with the fresh cookie set by link_issue; without it, back to the intake.
-    "desk:link_show": ("intake", (302, 302, 302, 302)),
-    "desk:handover": ("intake", (302, 405, 405, 405)),  # POST only
+    "desk:link_show": ("intake", (302, 302, 302, 302, 302)),
+    "desk:handover": ("intake", (302, 405, 405, 405, 302)),  # POST only
     # Documents: a draft intake is not cleared, so the PDFs answer 409 with the reason.
-    "desk:documents": ("intake", (302, 200, 200, 403)),
-    "desk:consent_pdf": ("intake", (302, 409, 409, 403)),
-    "desk:aftercare_pdf": ("intake", (302, 409, 409, 403)),
-    "desk:signed_consent_pdf": ("intake_consent", (302, 404, 404, 403)),  # no such consent
-    "desk:consent_handover": ("intake", (302, 405, 405, 403)),  # POST only
-    "desk:consent_paper": ("intake", (302, 405, 405, 403)),  # POST only
-    "review:cosign": ("intake", (302, 403, 200, 403)),
-    "patient:sign": ("intake", (404, 404, 404, 404)),
-    "patient:signed": ("intake", (404, 404, 404, 404)),
-    "review:intake": ("intake", (302, 403, 200, 403)),
-    "review:plan": ("intake", (302, 403, 405, 403)),  # POST only
-    "review:resolve": ("intake", (302, 403, 405, 403)),  # POST only
-    "review:decide": ("intake", (302, 403, 405, 403)),  # POST only
-    "review:reopen": ("intake", (302, 403, 405, 403)),  # POST only
+    "desk:documents": ("intake", (302, 200, 200, 403, 302)),
+    "desk:consent_pdf": ("intake", (302, 409, 409, 403, 302)),
+    "desk:aftercare_pdf": ("intake", (302, 409, 409, 403, 302)),
+    "desk:signed_consent_pdf": ("intake_consent", (302, 404, 404, 403, 302)),  # no such consent
+    "desk:consent_handover": ("intake", (302, 405, 405, 403, 302)),  # POST only
+    "desk:consent_paper": ("intake", (302, 405, 405, 403, 302)),  # POST only
+    "review:cosign": ("intake", (302, 403, 200, 403, 302)),
+    "patient:sign": ("intake", (404, 404, 404, 404, 404)),
+    "patient:signed": ("intake", (404, 404, 404, 404, 404)),
+    "review:intake": ("intake", (302, 403, 200, 403, 302)),
+    "review:plan": ("intake", (302, 403, 405, 403, 302)),  # POST only
+    "review:resolve": ("intake", (302, 403, 405, 403, 302)),  # POST only
+    "review:decide": ("intake", (302, 403, 405, 403, 302)),  # POST only
+    "review:reopen": ("intake", (302, 403, 405, 403, 302)),  # POST only
     # Patient pages answer only to a patient session for that intake: anyone else gets 404.
-    "patient:open": ("token", (404, 404, 404, 404)),
-    "patient:left": (None, (200, 200, 200, 200)),
-    "patient:verify": ("intake", (404, 404, 404, 404)),
-    "patient:step": ("intake_step", (404, 404, 404, 404)),
-    "patient:review": ("intake", (404, 404, 404, 404)),
-    "patient:done": ("intake", (404, 404, 404, 404)),
-    "patient:saved": ("intake", (404, 404, 404, 404)),
-    "patient:leave": ("intake", (405, 405, 405, 405)),  # POST only
+    "patient:open": ("token", (404, 404, 404, 404, 404)),
+    "patient:left": (None, (200, 200, 200, 200, 200)),
+    "patient:verify": ("intake", (404, 404, 404, 404, 404)),
+    "patient:step": ("intake_step", (404, 404, 404, 404, 404)),
+    "patient:review": ("intake", (404, 404, 404, 404, 404)),
+    "patient:done": ("intake", (404, 404, 404, 404, 404)),
+    "patient:saved": ("intake", (404, 404, 404, 404, 404)),
+    "patient:leave": ("intake", (405, 405, 405, 405, 405)),  # POST only
 }
 
 # Object URLs: the same roles reaching an intake id that does not exist get 404, not 403.
@@ -93,6 +100,8 @@ def _kwargs(kind, intake):
         return {"public_id": intake.public_id, "section_id": "bleeding"}
     if kind == "intake_consent":
         return {"public_id": intake.public_id, "consent_id": 999999}
+    if kind == "user":
+        return {"user_id": 999999}
     if kind == "token":
         return {"token": "not-a-real-token"}
     raise AssertionError(kind)
@@ -113,6 +122,23 @@ def test_matrix_status_for_each_role(client, users_by_role, url_name, audience):
     assert response.status_code == expected, (url_name, audience)
     if audience == ANON and expected == 302 and url_name != "home":
         assert response["Location"].startswith(reverse("accounts:login"))
+
+
+@pytest.mark.django_db
+@pytest.mark.two_factor
+@pytest.mark.parametrize("url_name", sorted(MATRIX))
+@pytest.mark.parametrize("role", AUDIENCES[1:], ids=str)
+def test_matrix_status_before_the_second_factor(client, users_by_role, url_name, role):
+    kind, statuses = MATRIX[url_name]
+    expected = statuses[NO_SECOND_FACTOR]
+    intake = make_intake() if kind and kind.startswith("intake") else None
+    client.force_login(users_by_role[role])  # a password sign-in: no device verified
+
+    response = client.get(reverse(url_name, kwargs=_kwargs(kind, intake)))
+
+    assert response.status_code == expected, (url_name, role)
+    if expected == 302 and statuses[0] == 302 and url_name != "accounts:login":
+        assert response["Location"].startswith(reverse("accounts:two_factor")), url_name
 
 
 @pytest.mark.django_db

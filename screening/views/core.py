@@ -8,13 +8,19 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from screening.permissions import home_url_name
+from screening.permissions import (
+    home_url_name,
+    redirect_to_second_factor,
+    second_factor_required,
+)
 
 
 def home(request):
     """Send each user to the home page their permissions give them."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
+    if second_factor_required(request.user):
+        return redirect_to_second_factor(request)
     url_name = home_url_name(request.user)
     if url_name is None:
         # A superuser without a clinic role, or an account whose role was removed.

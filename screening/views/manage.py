@@ -2,12 +2,16 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.shortcuts import redirect, render
+from django.db.models import Exists, OuterRef
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from screening import services
 from screening.forms import ClinicSettingsForm, StaffCreateForm
 from screening.models import AuditEvent, ClinicSettings, User
 from screening.permissions import Perm, require_perm
+from screening.services import second_factor
 
 
 @require_perm(Perm.MANAGE_CLINIC)
@@ -52,8 +56,23 @@ def staff_list(request):
         else:
             messages.success(request, f"Account {form.cleaned_data['username']} created.")
             return redirect("manage:staff")
-    staff = User.objects.order_by("role", "username")
+    staff = User.objects.order_by("role", "username").annotate(
+        has_second_factor=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True))
+    )
     return render(request, "screening/manage/staff.html", {"form": form, "staff": staff})
+
+
+@require_perm(Perm.MANAGE_STAFF)
+@require_POST
+def staff_reset_second_factor(request, user_id):
+    person = get_object_or_404(User, pk=user_id)
+    second_factor.second_factor_reset(actor=request.user, user=person, request=request)
+    messages.success(
+        request,
+        f"Two-step sign-in reset for {person.username}: they set it up again at their next "
+        "sign-in.",
+    )
+    return redirect("manage:staff")
 
 
 @require_perm(Perm.VIEW_AUDIT)

@@ -27,6 +27,15 @@ class Command(BaseCommand):
         self.stdout.write("Demo accounts (development only):")
         for username, role, password in summary.accounts:
             self.stdout.write(f"  {role:<14} username: {username:<12} password: {password}")
+        if settings.STAFF_2FA:
+            self.stdout.write(
+                "Two-step sign-in is on, as in production: at its first sign-in each account "
+                "shows a QR code to scan with an authenticator app (Google Authenticator, "
+                "FreeOTP, ...), or a key to type, then ten backup codes to keep. For a quicker "
+                "local demo: DJANGO_STAFF_2FA=0 make run"
+            )
+        else:
+            self.stdout.write("Two-step sign-in is off (DJANGO_STAFF_2FA=0, development only).")
         if summary.intakes_created:
             self.stdout.write(f"Created {summary.intakes_created} demo intakes.")
         else:
