@@ -75,7 +75,7 @@ def _enrol(request):
             "form": form,
             "next": _next_url(request),
             "secret": secret,
-            "qr_svg": qr.svg_inline(scale=5, dark="#000", light="#fff", title="QR code"),
+            "qr_svg": qr.svg_inline(scale=5, border=4, omitsize=True, dark="#000", light="#fff"),
         },
     )
 
