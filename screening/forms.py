@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -407,6 +409,16 @@ def _to_js(value):
     if isinstance(value, tuple | list):
         return [_to_js(v) for v in value]
     return value
+
+
+class StaffSignInForm(AuthenticationForm):
+    """Django's sign-in form, refusing an over-long username before anything looks it up."""
+
+    def clean(self):
+        username = self.data.get("username", "")
+        if len(username) > settings.USERNAME_MAX_LENGTH:
+            raise self.get_invalid_login_error()
+        return super().clean()
 
 
 class SecondFactorForm(forms.Form):

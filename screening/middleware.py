@@ -3,10 +3,24 @@
 import contextvars
 import logging
 import re
+import time
 import uuid
+
+from django.conf import settings
 
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+
+
+def client_address(request) -> str:
+    """The client's address: REMOTE_ADDR, or behind the trusted reverse proxy
+    (DJANGO_BEHIND_PROXY=1) the last entry of X-Forwarded-For, which that proxy appended."""
+    if settings.BEHIND_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        last = forwarded.split(",")[-1].strip()
+        if last:
+            return last[:45]
+    return request.META.get("REMOTE_ADDR", "")[:45]
 
 
 def current_request_id() -> str:
@@ -30,6 +44,35 @@ class RequestIdMiddleware:
             _request_id.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+SIGNED_IN_AT_SESSION_KEY = "signed_in_at"
+
+
+class StaffSessionLifetimeMiddleware:
+    """A staff session ends SESSION_MAX_HOURS after sign-in, however active (besides the idle
+    limit that the session cookie's age gives)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            signed_in_at = request.session.get(SIGNED_IN_AT_SESSION_KEY)
+            too_old = (
+                not isinstance(signed_in_at, int)
+                or time.time() - signed_in_at > settings.SESSION_MAX_HOURS * 3600
+            )
+            if too_old:
+                # Imported here: the logging configuration imports this module before the app
+                # registry is ready, and the auth views need it.
+                from django.contrib.auth import logout
+                from django.contrib.auth.views import redirect_to_login
+
+                logout(request)
+                return redirect_to_login(request.get_full_path())
+        return self.get_response(request)
 
 
 class NoStoreMiddleware:

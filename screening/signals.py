@@ -1,14 +1,25 @@
-"""Authentication events become audit events. No other signals: writes live in services."""
+"""Authentication events become audit events (and a staff sign-in sets its session's
+lifetime). No other signals: writes live in services."""
+
+import time
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
 from screening import services
+from screening.middleware import SIGNED_IN_AT_SESSION_KEY
+from screening.permissions import PATIENT_SESSION_KEY
 
 
 @receiver(user_logged_in)
 def _on_login(sender, request, user, **kwargs):
     services.audit_record(actor=user, action="auth.login", request=request)
+    if request is not None and hasattr(request, "session"):
+        # A staff sign-in on a browser that held a patient's questionnaire (the clinic tablet)
+        # drops the patient's state and takes the staff lifetime, not the patient's 3 hours.
+        request.session.pop(PATIENT_SESSION_KEY, None)
+        request.session.set_expiry(None)
+        request.session[SIGNED_IN_AT_SESSION_KEY] = int(time.time())
 
 
 @receiver(user_logged_out)

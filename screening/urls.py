@@ -3,13 +3,16 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from screening.forms import StaffSignInForm
 from screening.views import account, desk, manage, patient, review
 
 accounts = (
     [
         path(
             "login/",
-            auth_views.LoginView.as_view(redirect_authenticated_user=True),
+            auth_views.LoginView.as_view(
+                redirect_authenticated_user=True, authentication_form=StaffSignInForm
+            ),
             name="login",
         ),
         path("logout/", auth_views.LogoutView.as_view(), name="logout"),

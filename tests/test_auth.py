@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from django.urls import reverse
 
 from screening.models import AuditEvent
@@ -43,19 +44,89 @@ def test_logout_is_post_only_and_audited(client, front_desk):
     assert AuditEvent.objects.filter(action="auth.logout", actor=front_desk).exists()
 
 
+def _login_from(client, address, username, password):
+    return client.post(
+        reverse("accounts:login"),
+        {"username": username, "password": password},
+        REMOTE_ADDR=address,
+    )
+
+
 @pytest.mark.django_db
-def test_repeated_failures_lock_that_username_only(client):
+def test_repeated_failures_lock_that_username_from_that_address_only(client):
     make_user(Role.FRONT_DESK, "desk1")
     make_user(Role.PRACTITIONER, "prac1")
     for _ in range(settings.AXES_FAILURE_LIMIT):
-        _login(client, "desk1", "wrong-password")
+        _login_from(client, "10.0.0.1", "desk1", "wrong-password")
 
-    locked = _login(client, "desk1", PASSWORD)
-    colleague = _login(client, "prac1", PASSWORD)  # same IP address, other username
+    locked = _login_from(client, "10.0.0.1", "desk1", PASSWORD)
+    colleague = _login_from(client, "10.0.0.1", "prac1", PASSWORD)  # same address
+    elsewhere = _login_from(client, "10.0.0.2", "desk1", PASSWORD)  # same user, other address
 
     assert locked.status_code == 429
     assert b"temporarily locked" in locked.content
     assert colleague.status_code == 302
+    assert elsewhere.status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_stranger_cannot_lock_a_real_user_out(client):
+    make_user(Role.PRACTITIONER, "prac1")
+    for _ in range(settings.AXES_FAILURE_LIMIT * 2):
+        _login_from(client, "203.0.113.9", "prac1", "guess-guess-guess")
+
+    assert _login_from(client, "198.51.100.4", "prac1", PASSWORD).status_code == 302
+
+
+@pytest.mark.django_db
+def test_failures_across_usernames_lock_the_address(client):
+    make_user(Role.PRACTITIONER, "prac1")
+    limit = settings.SIGN_IN_ADDRESS_FAILURE_LIMIT
+    names = [f"guess{n}" for n in range(limit)]  # never 5 on one name: only the address counts
+    statuses = [
+        _login_from(client, "203.0.113.9", name, "password1234").status_code for name in names
+    ]
+
+    sprayer = _login_from(client, "203.0.113.9", "prac1", PASSWORD)
+    clinic = _login_from(client, "198.51.100.4", "prac1", PASSWORD)
+
+    assert statuses[: limit - 1] == [200] * (limit - 1)
+    assert statuses[-1] == 429  # the failure that reaches the limit already answers "locked"
+    assert sprayer.status_code == 429
+    assert clinic.status_code == 302
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("length", [151, 256, 5000])
+def test_an_overlong_username_is_an_ordinary_failed_sign_in(client, length):
+    response = _login(client, "x" * length, "password-password")
+
+    assert response.status_code == 200
+    assert b"Please enter a correct username and password" in response.content
+
+
+@pytest.mark.django_db
+def test_the_proxy_header_counts_only_behind_the_proxy(client, settings):
+    make_user(Role.FRONT_DESK, "desk1")
+    settings.BEHIND_PROXY = False
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(
+            reverse("accounts:login"),
+            {"username": "desk1", "password": "wrong-password"},
+            REMOTE_ADDR="10.0.0.1",
+            HTTP_X_FORWARDED_FOR="203.0.113.7",
+        )
+
+    # Not behind a proxy: the forged header is ignored, the lock is on the real address.
+    assert _login_from(client, "10.0.0.1", "desk1", PASSWORD).status_code == 429
+    settings.BEHIND_PROXY = True
+    behind = client.post(
+        reverse("accounts:login"),
+        {"username": "desk1", "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.1",
+        HTTP_X_FORWARDED_FOR="spoofed, 198.51.100.4",
+    )
+    assert behind.status_code == 302  # the proxy's last entry is another client
 
 
 @pytest.mark.django_db
@@ -101,3 +172,63 @@ def test_login_page_is_styled_and_labelled(client):
     labels = re.findall(r'<label\s+for="(id_\w+)"', html)
     assert {"id_username", "id_password"} <= set(labels)
     assert "Skip to main content" in html
+
+
+# ---------------------------------------------------------------------------------------------
+# Session lifetimes
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("hours", "status"), [(11, 200), (13, 302)])
+def test_a_staff_session_ends_twelve_hours_after_sign_in_however_active(
+    client, front_desk, hours, status
+):
+    import time
+
+    from screening.middleware import SIGNED_IN_AT_SESSION_KEY
+
+    client.force_login(front_desk)
+    session = client.session
+    session[SIGNED_IN_AT_SESSION_KEY] = int(time.time()) - hours * 3600
+    session.save()
+
+    response = client.get(reverse("desk:board"))
+
+    assert response.status_code == status
+    if status == 302:
+        assert response["Location"].startswith(reverse("accounts:login"))
+        assert client.get(reverse("desk:board")).status_code == 302  # signed out, not only sent
+
+
+@pytest.mark.django_db
+def test_staff_sign_in_on_a_tablet_drops_the_patient_session_and_its_lifetime(client):
+    from screening.permissions import PATIENT_SESSION_KEY
+    from tests.conftest import make_intake, open_as_patient
+
+    make_user(Role.FRONT_DESK, "desk1")
+    open_as_patient(client, make_intake())
+    assert client.session.get_expiry_age() == settings.PATIENT_SESSION_IDLE_MINUTES * 60
+
+    response = _login(client, "desk1", PASSWORD)
+
+    assert response.status_code == 302
+    assert PATIENT_SESSION_KEY not in client.session
+    assert client.session.get_expiry_age() == settings.SESSION_IDLE_MINUTES * 60
+
+
+@pytest.mark.django_db
+def test_confirming_the_date_of_birth_gives_the_patient_a_new_session_key(client):
+    from tests.conftest import dob_data, make_intake, make_link
+
+    intake = make_intake()
+    client.get(reverse("patient:open", args=[make_link(intake).token]))
+    before = client.session.session_key
+
+    client.post(
+        reverse("patient:verify", args=[intake.public_id]), dob_data(intake.patient.date_of_birth)
+    )
+
+    assert client.session.session_key != before
+    old = Client()
+    old.cookies[settings.SESSION_COOKIE_NAME] = before
+    assert old.get(reverse("patient:review", args=[intake.public_id])).status_code == 404

@@ -149,6 +149,9 @@ def verify(request, public_id):
             return _link_problem(request, "locked")
         if matches:
             state["verified"] = True
+            # A new session key once the identity is confirmed: a key seen before (on a
+            # shared tablet, say) never reaches the answers.
+            request.session.cycle_key()
             request.session[PATIENT_SESSION_KEY] = state
             return redirect(_next_url(intake, state))
         mismatch = True
