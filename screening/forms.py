@@ -61,7 +61,7 @@ class StaffCreateForm(forms.Form):
     password = forms.CharField(
         label=_("Initial password"),
         widget=forms.PasswordInput(render_value=False),
-        help_text=_("At least 10 characters. Ask the person to change it after signing in."),
+        help_text=_("At least 12 characters. Ask the person to change it after signing in."),
     )
 
     def __init__(self, *args, **kwargs):
@@ -409,6 +409,56 @@ def _to_js(value):
     if isinstance(value, tuple | list):
         return [_to_js(v) for v in value]
     return value
+
+
+class StaffEditForm(forms.Form):
+    """A staff member's details and role, as the clinic admin edits them."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    profession = forms.CharField(label=_("Profession"), max_length=100, required=False)
+    registration_number = forms.CharField(
+        label=_("Registration / credential"), max_length=100, required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class PasswordChangeForm(forms.Form):
+    """The signed-in user's own password: the current one, and the new one twice."""
+
+    current = forms.CharField(
+        label=_("Current password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    new = forms.CharField(
+        label=_("New password"),
+        strip=False,
+        help_text=_("At least 12 characters; not a common password, not only digits."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    repeat = forms.CharField(
+        label=_("New password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("new") and cleaned.get("repeat") and cleaned["new"] != cleaned["repeat"]:
+            self.add_error("repeat", _("The two new passwords are not the same."))
+        return cleaned
 
 
 class StaffSignInForm(AuthenticationForm):

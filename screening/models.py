@@ -30,6 +30,9 @@ class User(AbstractUser):
     registration_number = models.CharField(
         _("registration / dry-needling credential"), max_length=100, blank=True
     )
+    # Set when a clinic admin resets the password to a one-time one: the next sign-in must
+    # choose a new password before reaching anything else.
+    must_change_password = models.BooleanField(default=False)
 
     def display_name(self) -> str:
         return self.get_full_name() or self.username

@@ -33,6 +33,7 @@ class Perm(StrEnum):
     MANAGE_CLINIC = "manage_clinic"  # clinic details and screening thresholds
     MANAGE_STAFF = "manage_staff"  # staff accounts and roles
     VIEW_AUDIT = "view_audit"  # the audit trail
+    OWN_ACCOUNT = "own_account"  # change one's own password
 
 
 # The table. Any change to who may do what is a change to these lines, and shows in review.
@@ -43,6 +44,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.MANAGE_INTAKES,
             Perm.PRINT_DOCUMENTS,
             Perm.COLLECT_SIGNATURES,
+            Perm.OWN_ACCOUNT,
         }
     ),
     Role.PRACTITIONER: frozenset(
@@ -54,6 +56,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.PRINT_DOCUMENTS,
             Perm.COLLECT_SIGNATURES,
             Perm.COSIGN_CONSENT,
+            Perm.OWN_ACCOUNT,
         }
     ),
     Role.CLINIC_ADMIN: frozenset(
@@ -63,6 +66,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.MANAGE_CLINIC,
             Perm.MANAGE_STAFF,
             Perm.VIEW_AUDIT,
+            Perm.OWN_ACCOUNT,
         }
     ),
 }
@@ -109,23 +113,38 @@ def home_url_name(user) -> str | None:
     return None
 
 
+def _redirect_with_next(url_name: str, request) -> HttpResponseRedirect:
+    query = urlencode({REDIRECT_FIELD_NAME: request.get_full_path()})
+    return HttpResponseRedirect(f"{reverse(url_name)}?{query}")
+
+
 def redirect_to_second_factor(request) -> HttpResponseRedirect:
     """To enrolment or verification of the second factor, then back to this page."""
-    query = urlencode({REDIRECT_FIELD_NAME: request.get_full_path()})
-    return HttpResponseRedirect(f"{reverse('accounts:two_factor')}?{query}")
+    return _redirect_with_next("accounts:two_factor", request)
+
+
+def staff_gate(request, perm: Perm | None = None) -> HttpResponseRedirect | None:
+    """Where a signed-in staff member must go before any staff page: the second factor, then a
+    new password after an admin's reset; None when nothing stands in the way."""
+    if second_factor_required(request.user):
+        return redirect_to_second_factor(request)
+    if getattr(request.user, "must_change_password", False) and perm != Perm.OWN_ACCOUNT:
+        return _redirect_with_next("accounts:password_change", request)
+    return None
 
 
 def require_perm(perm: Perm):
     """Decorator: anonymous -> sign-in page; signed in without the second factor -> its page;
-    signed in without ``perm`` -> 403."""
+    a password reset by an admin -> a new password first; without ``perm`` -> 403."""
 
     def decorator(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            if second_factor_required(request.user):
-                return redirect_to_second_factor(request)
+            gate = staff_gate(request, perm)
+            if gate is not None:
+                return gate
             if not has_perm(request.user, perm):
                 raise PermissionDenied
             return view(request, *args, **kwargs)

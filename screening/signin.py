@@ -7,6 +7,7 @@ from axes.handlers.database import AxesDatabaseHandler
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.db.models import Sum
+from django.utils import timezone
 
 
 def attempted_username(request, credentials) -> str:
@@ -25,6 +26,16 @@ def address_failures(request) -> int:
         ip_address=address, attempt_time__gte=get_cool_off_threshold(request)
     ).aggregate(total=Sum("failures_since_start"))["total"]
     return total or 0
+
+
+def locked_usernames() -> set[str]:
+    """Usernames locked from at least one address right now (for the Staff page)."""
+    threshold = timezone.now() - settings.AXES_COOLOFF_TIME
+    return set(
+        AccessAttempt.objects.filter(
+            attempt_time__gte=threshold, failures_since_start__gte=settings.AXES_FAILURE_LIMIT
+        ).values_list("username", flat=True)
+    )
 
 
 class StaffSignInHandler(AxesDatabaseHandler):

@@ -18,6 +18,7 @@ accounts = (
         path("logout/", auth_views.LogoutView.as_view(), name="logout"),
         path("two-factor/", account.two_factor, name="two_factor"),
         path("two-factor/backup-codes/", account.backup_codes, name="backup_codes"),
+        path("password/", account.password_change, name="password_change"),
     ],
     "accounts",
 )
@@ -65,6 +66,14 @@ manage_urls = (
     [
         path("settings/", manage.clinic_settings, name="settings"),
         path("staff/", manage.staff_list, name="staff"),
+        path("staff/<int:user_id>/", manage.staff_edit, name="staff_edit"),
+        path("staff/<int:user_id>/active/", manage.staff_set_active, name="staff_active"),
+        path(
+            "staff/<int:user_id>/reset-password/",
+            manage.staff_reset_password,
+            name="staff_password_reset",
+        ),
+        path("staff/<int:user_id>/unlock/", manage.staff_unlock, name="staff_unlock"),
         path(
             "staff/<int:user_id>/reset-two-factor/",
             manage.staff_reset_second_factor,

@@ -24,11 +24,16 @@ MATRIX = {
     # Enrolment or verification of the second factor; the codes page only right after it.
     "accounts:two_factor": (None, (302, 200, 200, 200, 200)),
     "accounts:backup_codes": (None, (302, 302, 302, 302, 302)),
+    "accounts:password_change": (None, (302, 200, 200, 200, 302)),
     "desk:board": (None, (302, 200, 200, 200, 302)),
     "review:queue": (None, (302, 403, 200, 403, 302)),
     "manage:settings": (None, (302, 403, 403, 200, 302)),
     "manage:staff": (None, (302, 403, 403, 200, 302)),
     "manage:audit": (None, (302, 403, 403, 200, 302)),
+    "manage:staff_edit": ("user", (302, 403, 403, 404, 302)),  # no such user
+    "manage:staff_active": ("user", (302, 403, 403, 405, 302)),  # POST only
+    "manage:staff_password_reset": ("user", (302, 403, 403, 405, 302)),  # POST only
+    "manage:staff_unlock": ("user", (302, 403, 403, 405, 302)),  # POST only
     "manage:staff_reset_2fa": ("user", (302, 403, 403, 405, 302)),  # POST only
     "desk:intake_new": (None, (302, 200, 200, 200, 302)),
     "desk:intake": ("intake", (302, 200, 200, 200, 302)),

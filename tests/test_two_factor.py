@@ -148,11 +148,14 @@ def test_staff_page_shows_who_has_two_step_sign_in(clinic_admin, practitioner):
     admin_client = Client()
     enrol(admin_client, clinic_admin)
 
-    html = admin_client.get(reverse("manage:staff")).content.decode()
+    listing = admin_client.get(reverse("manage:staff")).content.decode()
+    own = admin_client.get(reverse("manage:staff_edit", args=[clinic_admin.pk])).content.decode()
+    other = admin_client.get(reverse("manage:staff_edit", args=[practitioner.pk])).content.decode()
 
-    assert f"Reset for {clinic_admin.username}" in html
-    assert f"Reset for {practitioner.username}" not in html
-    assert "Not set up yet" in html
+    assert listing.count("Not set up yet") == 1 and listing.count(">Set up<") == 1
+    assert f"Reset two-step sign-in for {clinic_admin.username}" in own
+    assert "Reset two-step sign-in" not in other
+    assert "two-step sign-in not set up yet" in other
 
 
 def test_only_a_clinic_admin_may_reset_a_second_factor(client, practitioner, front_desk):

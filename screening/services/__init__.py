@@ -46,7 +46,15 @@ from screening.services.review import (
     review_set_plan,
 )
 from screening.services.screenings import screening_run
-from screening.services.staff import staff_create, staff_set_password
+from screening.services.staff import (
+    staff_change_own_password,
+    staff_create,
+    staff_reset_password,
+    staff_set_active,
+    staff_set_password,
+    staff_unlock,
+    staff_update,
+)
 
 __all__ = [
     "IDENTITY_CHECK_LIMIT",
@@ -78,6 +86,11 @@ __all__ = [
     "review_set_plan",
     "screening_run",
     "signature_from_data_url",
+    "staff_change_own_password",
     "staff_create",
+    "staff_reset_password",
+    "staff_set_active",
     "staff_set_password",
+    "staff_unlock",
+    "staff_update",
 ]

@@ -1,7 +1,17 @@
-"""Staff accounts."""
+"""Staff accounts: creation, details and role, deactivation, passwords, sign-in locks.
+
+A clinic always keeps one active clinic admin: the last one can be neither deactivated nor
+given another role. Changing a password (one's own, or a reset by an admin) ends the user's
+other sessions, because Django checks each session against the password it was signed in with;
+a deactivated user's sessions end at once, because an inactive user is never authenticated.
+"""
 
 from __future__ import annotations
 
+import secrets
+
+from axes.utils import reset as axes_reset
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -70,3 +80,110 @@ def staff_set_password(*, user: User, password: str, actor: User | None) -> None
         user.set_password(password)
         user.save(update_fields=["password"])
         audit_record(actor=actor, action="staff.set_password", obj=user)
+
+
+EDITABLE_FIELDS = ("first_name", "last_name", "email", "role", "profession", "registration_number")
+# No 0/O or 1/l/I: a one-time password is read off a screen and typed.
+_ONE_TIME_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def _check_keeps_an_admin(user: User, *, active: bool, role: str) -> None:
+    """Refuse a change that would leave the clinic with no active clinic admin."""
+    stays_admin = active and role == Role.CLINIC_ADMIN
+    if stays_admin or not (user.is_active and user.role == Role.CLINIC_ADMIN):
+        return
+    others = (
+        User.objects.select_for_update()
+        .filter(role=Role.CLINIC_ADMIN, is_active=True)
+        .exclude(pk=user.pk)
+    )
+    if not others.exists():
+        raise ServiceError(
+            f"{user.username} is the clinic's only active clinic admin. Make another account "
+            "a clinic admin first."
+        )
+
+
+def staff_update(*, actor: User, user: User, changes: dict, request=None) -> User:
+    """Change a staff member's name, e-mail, role, profession or registration."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ServiceError(f"These details cannot be changed here: {', '.join(sorted(unknown))}.")
+    if "role" in changes and changes["role"] not in Role.values:
+        raise ServiceError("Please choose a role.")
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        changed = sorted(name for name, value in changes.items() if getattr(locked, name) != value)
+        if not changed:
+            return locked
+        _check_keeps_an_admin(
+            locked, active=locked.is_active, role=changes.get("role", locked.role)
+        )
+        for name in changed:
+            setattr(locked, name, changes[name])
+        locked.save(update_fields=changed)
+        detail = {"fields": changed}
+        if "role" in changed:
+            detail["role"] = locked.role
+        audit_record(actor=actor, action="staff.update", request=request, obj=locked, detail=detail)
+    return locked
+
+
+def staff_set_active(*, actor: User, user: User, active: bool, request=None) -> User:
+    """Deactivate (a leaver: every session ends at once) or reactivate an account."""
+    if not active and actor.pk == user.pk:
+        raise ServiceError("You cannot deactivate your own account; ask another clinic admin.")
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.is_active == active:
+            return locked
+        _check_keeps_an_admin(locked, active=active, role=locked.role)
+        locked.is_active = active
+        locked.save(update_fields=["is_active"])
+        action = "staff.reactivate" if active else "staff.deactivate"
+        audit_record(actor=actor, action=action, request=request, obj=locked)
+    return locked
+
+
+def staff_reset_password(*, actor: User, user: User, request=None) -> str:
+    """A one-time password for the user, shown once to the admin; it must be changed at the
+    next sign-in, and the user's sessions end."""
+    password = "-".join(
+        "".join(secrets.choice(_ONE_TIME_ALPHABET) for _ in range(4)) for _ in range(4)
+    )
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        locked.set_password(password)
+        locked.must_change_password = True
+        locked.save(update_fields=["password", "must_change_password"])
+        audit_record(actor=actor, action="staff.reset_password", request=request, obj=locked)
+    return password
+
+
+def staff_change_own_password(*, request, current: str, new: str) -> None:
+    """The signed-in user's new password; their other sessions end, this one goes on."""
+    user = request.user
+    if not user.check_password(current):
+        raise ServiceError("Your current password is not right.")
+    if current == new:
+        raise ServiceError("Please choose a password different from the current one.")
+    try:
+        validate_password(new, user)
+    except ValidationError as exc:
+        raise ServiceError(" ".join(exc.messages)) from None
+    with transaction.atomic():
+        user.set_password(new)
+        user.must_change_password = False
+        user.save(update_fields=["password", "must_change_password"])
+        audit_record(actor=user, action="staff.change_password", request=request, obj=user)
+    update_session_auth_hash(request, user)
+
+
+def staff_unlock(*, actor: User, user: User, request=None) -> int:
+    """Lift the sign-in locks on this username (from every address); returns how many."""
+    with transaction.atomic():
+        lifted = axes_reset(username=user.username)
+        audit_record(
+            actor=actor, action="staff.unlock", request=request, obj=user, detail={"lifted": lifted}
+        )
+    return lifted

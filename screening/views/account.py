@@ -1,11 +1,12 @@
 """The signed-in staff member's own account: the second factor (enrolment, verification and
-backup codes)."""
+backup codes) and their password."""
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
 import segno
+from django.contrib import messages
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -14,7 +15,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from screening import services
-from screening.forms import SecondFactorForm
+from screening.forms import PasswordChangeForm, SecondFactorForm
+from screening.permissions import Perm, require_perm
 from screening.services import second_factor
 
 BACKUP_CODES_SESSION_KEY = "backup_codes_to_show"
@@ -91,4 +93,26 @@ def backup_codes(request):
         request,
         "registration/two_factor_backup_codes.html",
         {"codes": codes, "next": _next_url(request)},
+    )
+
+
+@require_perm(Perm.OWN_ACCOUNT)
+@require_http_methods(["GET", "POST"])
+def password_change(request):
+    """Change one's own password (required after a clinic admin's reset)."""
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.staff_change_own_password(
+                request=request, current=form.cleaned_data["current"], new=form.cleaned_data["new"]
+            )
+        except services.ServiceError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Your password is changed; your other sessions have ended.")
+            return redirect(_next_url(request))
+    return render(
+        request,
+        "registration/password_change.html",
+        {"form": form, "next": _next_url(request), "required": request.user.must_change_password},
     )

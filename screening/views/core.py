@@ -8,19 +8,16 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from screening.permissions import (
-    home_url_name,
-    redirect_to_second_factor,
-    second_factor_required,
-)
+from screening.permissions import home_url_name, staff_gate
 
 
 def home(request):
     """Send each user to the home page their permissions give them."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    if second_factor_required(request.user):
-        return redirect_to_second_factor(request)
+    gate = staff_gate(request)
+    if gate is not None:
+        return gate
     url_name = home_url_name(request.user)
     if url_name is None:
         # A superuser without a clinic role, or an account whose role was removed.
