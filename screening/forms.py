@@ -61,7 +61,7 @@ class StaffCreateForm(forms.Form):
     password = forms.CharField(
         label=_("Initial password"),
         widget=forms.PasswordInput(render_value=False),
-        help_text=_("At least 12 characters. Ask the person to change it after signing in."),
+        help_text=_("At least 12 characters. They choose their own at their first sign-in."),
     )
 
     def __init__(self, *args, **kwargs):

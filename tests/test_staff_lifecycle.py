@@ -177,3 +177,20 @@ def test_unknown_staff_member_is_404(clinic_admin):
         signed_in(clinic_admin).get(reverse("manage:staff_edit", args=[424242])).status_code == 404
     )
     assert User.objects.count() == 1
+
+
+def test_an_account_made_on_the_staff_page_chooses_its_own_password_at_first_sign_in(
+    clinic_admin,
+):
+    signed_in(clinic_admin).post(
+        reverse("manage:staff"),
+        {"username": "newbie", "role": Role.FRONT_DESK, "password": "initial-password-1"},
+    )
+    client = Client()
+
+    client.post(reverse("accounts:login"), {"username": "newbie", "password": "initial-password-1"})
+
+    assert User.objects.get(username="newbie").must_change_password
+    assert client.get(reverse("desk:board"))["Location"].startswith(
+        reverse("accounts:password_change")
+    )

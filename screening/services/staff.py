@@ -34,6 +34,7 @@ def staff_create(
     registration_number: str = "",
     created_by: User | None = None,
     validate: bool = True,
+    must_change_password: bool = False,
 ) -> User:
     """Create a staff account with one role; refuses unknown roles and taken usernames."""
     if role not in Role.values:
@@ -53,6 +54,7 @@ def staff_create(
         email=email,
         profession=profession,
         registration_number=registration_number,
+        must_change_password=must_change_password,
     )
     if validate:
         try:

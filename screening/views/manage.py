@@ -53,7 +53,9 @@ def staff_list(request):
     form = StaffCreateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.staff_create(created_by=request.user, **form.cleaned_data)
+            services.staff_create(
+                created_by=request.user, must_change_password=True, **form.cleaned_data
+            )
         except services.ServiceError as exc:
             form.add_error(None, str(exc))
         else:
