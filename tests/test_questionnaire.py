@@ -633,3 +633,36 @@ def test_region_kinds_accept_every_region_and_alias():
     follow_up = ITEMS["lymphoedema"].follow_up("regions")
 
     assert q.field_error(follow_up, [*REGIONS, *ALIASES]) is None
+
+
+def _prune_by_repeating(definition, values):
+    """The plain definition of pruning: drop disabled follow-ups until nothing changes."""
+    kept = {k: v for k, v in values.items() if definition.defines(k) and v not in (None, "", [])}
+    while True:
+        disabled = [k for k in kept if k != "answer" and not definition.fields[k].enabled(kept)]
+        if not disabled:
+            return kept
+        for key in disabled:
+            del kept[key]
+
+
+def test_one_pass_pruning_keeps_what_pruning_until_stable_keeps():
+    import random
+
+    from screening.engine import synthetic
+
+    rng = random.Random(3)
+    values_pool = [True, False, None, "", [], "yes", "no", 0, 5, 3.4, ["warfarin"], ["lumbar"]]
+    checked = 0
+    for definition in ITEM_LIST:
+        templates = [synthetic.POSITIVE.get(definition.id, {}), {"answer": True}]
+        for _ in range(60):
+            values = dict(rng.choice(templates))
+            fields = sorted(definition.field_ids)
+            for field_id in rng.sample(fields, k=min(2, len(fields))):
+                values[field_id] = rng.choice(values_pool)
+            expected = _prune_by_repeating(definition, values)
+
+            assert prune({definition.id: values}).get(definition.id, {}) == expected, values
+            checked += 1
+    assert checked == 60 * len(ITEM_LIST)

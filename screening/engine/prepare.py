@@ -24,17 +24,6 @@ _REGION_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _expand_regions(item_id: str, values: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The item's values with every region list given as member ids in body order (§13.2)."""
-    expanded = None
-    for field_id in _REGION_FIELDS[item_id]:
-        value = values.get(field_id)
-        if isinstance(value, list | tuple) and value:
-            expanded = expanded if expanded is not None else dict(values)
-            expanded[field_id] = list(region_data.ordered(region_data.expand(value)))
-    return values if expanded is None else expanded
-
-
 def prepare(
     answers: Mapping[str, Mapping[str, Any]],
     *,
@@ -45,15 +34,25 @@ def prepare(
     """Stored or submitted answers exactly as the rules read them.
 
     In order: item ids are checked (`questionnaire.UnknownItem`); the clinician-set fields are
-    added to the items the patient answered; aliases in region lists are expanded; the derived
-    items are recomputed with the clinic's thresholds and the age from the date of birth
-    (§13.5); then follow-ups whose enable condition does not hold, unanswered values and empty
-    items are dropped (§13.9). ``prepare(prepare(a)) == prepare(a)``.
+    added to the items the patient answered; the derived items are recomputed with the clinic's
+    thresholds and the age from the date of birth (§13.5); follow-ups whose enable condition
+    does not hold, unanswered values and empty items are dropped (§13.9); aliases in the region
+    lists left are expanded to member ids (a condition asks only whether one is answered). The
+    result is new dicts throughout, and ``prepare(prepare(a)) == prepare(a)``.
     """
     merged: dict[str, Mapping[str, Any]] = dict(answers)
     for item_id, values in (clinician or {}).items():
         if item_id in merged and values:
             merged[item_id] = {**merged[item_id], **values}
     derived = questionnaire.derive(merged, thresholds=thresholds, age_years=age_years)
-    expanded = {item_id: _expand_regions(item_id, values) for item_id, values in derived.items()}
-    return questionnaire.prune(expanded)
+    prepared: Answers = {}
+    for item_id, values in derived.items():
+        kept = questionnaire.prune_item(item_id, values)  # a new dict: safe to change
+        if not kept:
+            continue
+        for field_id in _REGION_FIELDS[item_id]:
+            value = kept.get(field_id)
+            if isinstance(value, list | tuple):
+                kept[field_id] = list(region_data.ordered(region_data.expand(value)))
+        prepared[item_id] = kept
+    return prepared

@@ -1274,23 +1274,45 @@ def item(item_id: str) -> Item:
         raise UnknownItem(item_id) from None
 
 
-def _prune_values(definition: Item, values: Mapping[str, Any]) -> dict[str, Any]:
-    if len(values) == 1 and values.get("answer") is False:
-        return {"answer": False}  # the plain "no" of most items: nothing to prune
-    kept = {
-        key: value
-        for key, value in values.items()
-        if definition.defines(key) and not _unanswered(value)
-    }
-    # A follow-up may depend on another follow-up (INR on agents), so repeat until stable.
-    while True:
-        disabled = [
-            key for key in kept if key != "answer" and not definition.fields[key].enabled(kept)
+def _dependency_order(definition: Item) -> tuple[FollowUp, ...]:
+    """The item's follow-ups with every field a condition reads before the follow-up itself."""
+    placed: dict[str, FollowUp] = {}
+    pending = list(definition.follow_ups)
+    while pending:
+        ready = [
+            f
+            for f in pending
+            if all(c.field == "answer" or c.field in placed for c in f.enable_when)
         ]
-        if not disabled:
-            return kept
-        for key in disabled:
-            del kept[key]
+        if not ready:
+            raise ValueError(f"{definition.id}: enable conditions refer to each other in a circle")
+        for follow_up in ready:
+            placed[follow_up.id] = follow_up
+            pending.remove(follow_up)
+    return tuple(placed.values())
+
+
+# Per item, its follow-ups in dependency order: one pass then prunes what a repeat-until-stable
+# loop would (a follow-up counts only if every field its conditions read was kept).
+_PRUNE_ORDER: Mapping[str, tuple[FollowUp, ...]] = MappingProxyType(
+    {definition.id: _dependency_order(definition) for definition in ITEM_LIST}
+)
+
+
+def _prune_values(definition: Item, values: Mapping[str, Any]) -> dict[str, Any]:
+    answer = values.get("answer")
+    if answer is False and len(values) == 1:
+        return {"answer": False}  # the plain "no" of most items: nothing to prune
+    kept: dict[str, Any] = {}
+    if not _unanswered(answer):
+        kept["answer"] = answer
+    for follow_up in _PRUNE_ORDER[definition.id]:
+        value = values.get(follow_up.id)
+        if value is None or _unanswered(value):
+            continue
+        if all(condition.holds(kept) for condition in follow_up.enable_when):
+            kept[follow_up.id] = value
+    return kept
 
 
 def enabled_fields(item_id: str, values: Mapping[str, Any]) -> list[FollowUp]:
@@ -1307,6 +1329,12 @@ def patient_fields(item_id: str, values: Mapping[str, Any]) -> list[FollowUp]:
         for follow_up in enabled_fields(item_id, values)
         if not follow_up.derived and not follow_up.clinician_only
     ]
+
+
+def prune_item(item_id: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """One item's values without unanswered values, undefined or disabled follow-ups (a new
+    dict, empty when nothing is left)."""
+    return _prune_values(item(item_id), values)
 
 
 def prune(answers: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
