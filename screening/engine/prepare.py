@@ -46,8 +46,12 @@ def prepare(
             merged[item_id] = {**merged[item_id], **values}
     derived = questionnaire.derive(merged, thresholds=thresholds, age_years=age_years)
     prepared: Answers = {}
+    items = questionnaire.ITEMS  # derive has checked every id
     for item_id, values in derived.items():
-        kept = questionnaire.prune_item(item_id, values)  # a new dict: safe to change
+        if len(values) == 1 and values.get("answer") is False:
+            prepared[item_id] = {"answer": False}  # most items: a plain "no", nothing to do
+            continue
+        kept = questionnaire.prune_values(items[item_id], values)  # a new dict: safe to change
         if not kept:
             continue
         for field_id in _REGION_FIELDS[item_id]:

@@ -1299,7 +1299,9 @@ _PRUNE_ORDER: Mapping[str, tuple[FollowUp, ...]] = MappingProxyType(
 )
 
 
-def _prune_values(definition: Item, values: Mapping[str, Any]) -> dict[str, Any]:
+def prune_values(definition: Item, values: Mapping[str, Any]) -> dict[str, Any]:
+    """One item's values without unanswered values, undefined or disabled follow-ups (a new
+    dict, empty when nothing is left)."""
     answer = values.get("answer")
     if answer is False and len(values) == 1:
         return {"answer": False}  # the plain "no" of most items: nothing to prune
@@ -1318,7 +1320,7 @@ def _prune_values(definition: Item, values: Mapping[str, Any]) -> dict[str, Any]
 def enabled_fields(item_id: str, values: Mapping[str, Any]) -> list[FollowUp]:
     """Follow-ups of the item that are enabled for these values (derived and clinician ones too)."""
     definition = item(item_id)
-    current = _prune_values(definition, values)
+    current = prune_values(definition, values)
     return [follow_up for follow_up in definition.follow_ups if follow_up.enabled(current)]
 
 
@@ -1331,17 +1333,11 @@ def patient_fields(item_id: str, values: Mapping[str, Any]) -> list[FollowUp]:
     ]
 
 
-def prune_item(item_id: str, values: Mapping[str, Any]) -> dict[str, Any]:
-    """One item's values without unanswered values, undefined or disabled follow-ups (a new
-    dict, empty when nothing is left)."""
-    return _prune_values(item(item_id), values)
-
-
 def prune(answers: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
     """Drop unanswered values, undefined or disabled follow-ups, and items left empty."""
     pruned: dict[str, dict[str, Any]] = {}
     for item_id, values in answers.items():
-        kept = _prune_values(item(item_id), values)
+        kept = prune_values(item(item_id), values)
         if kept:
             pruned[item_id] = kept
     return pruned
