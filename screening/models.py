@@ -15,6 +15,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from screening.roles import Role
@@ -33,6 +34,19 @@ class User(AbstractUser):
     # Set when a clinic admin resets the password to a one-time one: the next sign-in must
     # choose a new password before reaching anything else.
     must_change_password = models.BooleanField(default=False)
+    # Counted up to end every session of the user at once (deactivation, a reset second
+    # factor): each session is checked against a hash that includes it.
+    session_generation = models.PositiveIntegerField(default=0)
+
+    def _get_session_auth_hash(self, secret=None):
+        # Django's own hash covers the password only; a deactivated user's session would come
+        # back on reactivation, and a reset second factor would leave the sessions open.
+        return salted_hmac(
+            "screening.models.User.session_auth_hash",
+            f"{self.password}|{self.session_generation}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     def display_name(self) -> str:
         return self.get_full_name() or self.username

@@ -55,6 +55,8 @@ def test_deactivation_ends_the_users_sessions_at_once_and_reactivation_restores(
     admin.post(reverse("manage:staff_active", args=[practitioner.pk]), {"active": "1"})
     practitioner.refresh_from_db()
     assert practitioner.is_active
+    # The old session stays ended after reactivation: a new sign-in is needed.
+    assert their_session.get(reverse("review:queue")).status_code == 302
     events = AuditEvent.objects.filter(action__startswith="staff.").order_by("pk")
     assert [e.action for e in events][-2:] == [
         "staff.deactivate",

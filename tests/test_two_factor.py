@@ -1,6 +1,7 @@
 """Staff second factor: enrolment with a real TOTP code, verification, backup codes, replay,
 reset by a clinic admin, the admin site, and the production setting."""
 
+import base64
 import re
 
 import pytest
@@ -11,6 +12,7 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from screening.models import AuditEvent
+from screening.services.second_factor import ENROL_SESSION_KEY
 from tests.test_settings import GOOD_SECRET, run_manage
 
 pytestmark = [pytest.mark.django_db, pytest.mark.two_factor]
@@ -27,7 +29,7 @@ def enrol(client: Client, user) -> tuple[TOTPDevice, list[str]]:
     """Sign in with the password, enrol the app with a real code, read the backup codes."""
     client.force_login(user)
     client.get(TWO_FACTOR)
-    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    device = TOTPDevice.objects.get(pk=client.session[ENROL_SESSION_KEY], confirmed=False)
     response = client.post(TWO_FACTOR, {"code": current_code(device), "next": "/review/"})
     assert response.status_code == 302
     page = client.get(response["Location"]).content.decode()
@@ -139,8 +141,10 @@ def test_clinic_admin_resets_a_second_factor_and_the_user_enrols_again(
     assert not TOTPDevice.objects.filter(user=practitioner).exists()
     event = AuditEvent.objects.get(action="staff.2fa_reset")
     assert (event.actor, event.object_id) == (clinic_admin, str(practitioner.pk))
-    # The practitioner's verified session no longer counts; the next page is enrolment.
-    assert client.get(reverse("review:queue"))["Location"].startswith(TWO_FACTOR)
+    # The practitioner's session has ended; at the next sign-in they enrol again.
+    assert client.get(reverse("review:queue"))["Location"].startswith(reverse("accounts:login"))
+    practitioner.refresh_from_db()
+    client.force_login(practitioner)
     assert "scan this QR code" in client.get(TWO_FACTOR).content.decode()
 
 
@@ -204,3 +208,38 @@ def test_second_factor_can_be_turned_off_only_in_development(debug):
     assert production.returncode != 0
     assert "DJANGO_STAFF_2FA=0 is allowed only with DJANGO_DEBUG=1" in production.stderr
     assert development.returncode == 0, development.stderr
+
+
+def test_another_session_with_the_password_never_sees_the_key_being_enrolled(practitioner):
+    intruder, owner = Client(), Client()
+    intruder.force_login(practitioner)
+    owner.force_login(practitioner)
+    seen_by_intruder = re.search(
+        r'id="secret-key">([A-Z2-7 ]+)<', intruder.get(TWO_FACTOR).content.decode()
+    )
+    device, _codes = enrol(owner, practitioner)
+
+    assert seen_by_intruder.group(1).replace(" ", "") != base64.b32encode(
+        device.bin_key
+    ).decode().rstrip("=")
+    # The key the intruder saw belongs to a pending device that the owner's confirmation
+    # dropped: its codes open nothing.
+    seen = seen_by_intruder.group(1).replace(" ", "")
+    seen_key = base64.b32decode(seen + "=" * (-len(seen) % 8))
+    refused = intruder.post(TWO_FACTOR, {"code": f"{totp(seen_key):06d}"})
+    assert refused.status_code == 200
+    assert intruder.get(reverse("review:queue")).status_code == 302
+
+
+def test_a_reset_second_factor_ends_every_session_of_the_user(client, practitioner, clinic_admin):
+    enrol(client, practitioner)
+    admin_client = Client()
+    enrol(admin_client, clinic_admin)
+
+    admin_client.post(reverse("manage:staff_reset_2fa", args=[practitioner.pk]))
+
+    # Signed out, not merely unverified: enrolling again needs the password.
+    response = client.get(TWO_FACTOR)
+    assert response.status_code == 302 and response["Location"].startswith(
+        reverse("accounts:login")
+    )

@@ -12,6 +12,7 @@ import base64
 import django_otp
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -43,44 +44,48 @@ def has_second_factor(user) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
-def second_factor_enrol_start(*, user: User) -> TOTPDevice:
-    """The unconfirmed authenticator device being enrolled, made on first need.
+ENROL_SESSION_KEY = "second_factor_enrol_device"
 
-    Reloading the enrolment page keeps the same secret, so a code from an app that already
-    scanned it still works.
+
+def second_factor_enrol_start(*, request) -> TOTPDevice:
+    """The unconfirmed authenticator device this session is enrolling, made on first need.
+
+    Each session gets its own device and key: a second session with the same password cannot
+    read the key that the real user is about to confirm. Reloading the page keeps the key.
     """
-    with transaction.atomic():
-        device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
-        if device is None:
-            device = TOTPDevice.objects.create(user=user, name=APP_DEVICE_NAME, confirmed=False)
+    user = request.user
+    device_id = request.session.get(ENROL_SESSION_KEY)
+    device = TOTPDevice.objects.filter(pk=device_id, user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name=APP_DEVICE_NAME, confirmed=False)
+        request.session[ENROL_SESSION_KEY] = device.pk
     return device
 
 
 def second_factor_confirm(*, request, code: str) -> list[str]:
-    """Confirm enrolment with a code from the app; returns the backup codes, shown only once.
-
-    The session counts as verified from here on.
-    """
+    """Confirm this session's enrolment with a code from the app; returns the backup codes,
+    shown only once. The session counts as verified from here on."""
     user = request.user
+    codes = None
     with transaction.atomic():
+        User.objects.select_for_update().get(pk=user.pk)  # one confirmation at a time
         device = (
             TOTPDevice.objects.select_for_update()
-            .filter(user=user, confirmed=False)
-            .order_by("pk")
+            .filter(pk=request.session.get(ENROL_SESSION_KEY), user=user, confirmed=False)
             .first()
         )
-        if device is None:
+        if device is None or TOTPDevice.objects.filter(user=user, confirmed=True).exists():
             raise ServiceError("Start again: the set-up page shows a new code to scan.")
-        # A failed check still counts towards django-otp's throttle: it is committed apart.
-        accepted = device.verify_token(clean_code(code))
-    if not accepted:
+        # A wrong code returns normally, so django-otp's throttle count is committed.
+        if device.verify_token(clean_code(code)):
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+            codes = _new_backup_codes(user)
+            audit_record(actor=user, action="staff.2fa_enrol", request=request, obj=user)
+    if codes is None:
         raise ServiceError(WRONG_CODE)
-    with transaction.atomic():
-        device.confirmed = True
-        device.save(update_fields=["confirmed"])
-        TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
-        codes = _new_backup_codes(user)
-        audit_record(actor=user, action="staff.2fa_enrol", request=request, obj=user)
+    request.session.pop(ENROL_SESSION_KEY, None)
     django_otp.login(request, device)
     return codes
 
@@ -128,4 +133,7 @@ def second_factor_reset(*, actor: User, user: User, request=None) -> None:
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
+        # Every session of the user ends: a session left open (a lost phone, a stolen cookie)
+        # must not be able to enrol a new authenticator without the password.
+        User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
         audit_record(actor=actor, action="staff.2fa_reset", request=request, obj=user)

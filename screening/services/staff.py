@@ -141,7 +141,11 @@ def staff_set_active(*, actor: User, user: User, active: bool, request=None) -> 
             return locked
         _check_keeps_an_admin(locked, active=active, role=locked.role)
         locked.is_active = active
-        locked.save(update_fields=["is_active"])
+        fields = ["is_active"]
+        if not active:
+            locked.session_generation += 1  # its sessions end for good, even on reactivation
+            fields.append("session_generation")
+        locked.save(update_fields=fields)
         action = "staff.reactivate" if active else "staff.deactivate"
         audit_record(actor=actor, action=action, request=request, obj=locked)
     return locked

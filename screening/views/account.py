@@ -55,7 +55,7 @@ def two_factor(request):
 
 
 def _enrol(request):
-    device = second_factor.second_factor_enrol_start(user=request.user)
+    device = second_factor.second_factor_enrol_start(request=request)
     form = SecondFactorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
