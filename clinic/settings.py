@@ -200,11 +200,15 @@ AXES_HANDLER = "screening.signin.StaffSignInHandler"
 AXES_CLIENT_IP_CALLABLE = "screening.middleware.client_address"
 AXES_USERNAME_CALLABLE = "screening.signin.attempted_username"
 AXES_RESET_ON_SUCCESS = True
+# Tries during a lock do not restart it: staff who keep trying are not locked out for longer.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "screening.views.core.lockout"
 AXES_VERBOSE = False  # its log lines would name usernames and addresses
 # The client address: REMOTE_ADDR, or behind the one trusted reverse proxy (DJANGO_BEHIND_PROXY)
 # the last address of X-Forwarded-For, the one that proxy appended.
 BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
+# The addresses the proxy's requests come from; X-Forwarded-For from anyone else is ignored.
+TRUSTED_PROXIES = env_list("DJANGO_TRUSTED_PROXIES", ["127.0.0.1", "::1"])
 USERNAME_MAX_LENGTH = 150
 
 # Staff sessions end after this much inactivity: every request renews the cookie.

@@ -549,7 +549,11 @@ class _Base:
             clinic=ClinicSettings.load(),
             screening=screening,
             resolutions=selectors.active_resolutions(intake),
-            thresholds=selectors.clinic_thresholds(),
+            # The thresholds the screening used, like its answers: the flags and the wording
+            # beside them (trimester, age of majority) always agree.
+            thresholds=rules.Thresholds.from_dict(screening.thresholds)
+            if screening is not None
+            else selectors.clinic_thresholds(),
             plan_techniques=plan_techniques,
             plan_regions=plan_regions,
             answers=screening.answers if screening is not None else {},
@@ -690,7 +694,9 @@ def _pregnancy(answers: dict, thresholds: rules.Thresholds) -> dict | None:
 
 
 def _minor(intake: Intake, answers: dict, thresholds: rules.Thresholds) -> dict | None:
-    age = selectors.intake_age(intake)
+    age = (answers.get("minor_patient") or {}).get("age_years")
+    if not questionnaire.is_number(age):
+        age = selectors.intake_age(intake)
     if age >= thresholds.age_of_majority:
         return None
     values = answers.get("minor_patient") or {}

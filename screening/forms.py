@@ -416,7 +416,7 @@ class StaffEditForm(forms.Form):
 
     first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
     last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
-    email = forms.EmailField(label=_("E-mail"), required=False)
+    email = forms.EmailField(label=_("E-mail"), max_length=254, required=False)
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
     profession = forms.CharField(label=_("Profession"), max_length=100, required=False)
     registration_number = forms.CharField(

@@ -1,6 +1,7 @@
 """Request-scoped plumbing: a request id for logs and audit, and no caching of PHI pages."""
 
 import contextvars
+import ipaddress
 import logging
 import re
 import time
@@ -12,15 +13,22 @@ _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 
 
+def _ip(text: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(text.strip()))
+    except ValueError:
+        return None
+
+
 def client_address(request) -> str:
-    """The client's address: REMOTE_ADDR, or behind the trusted reverse proxy
-    (DJANGO_BEHIND_PROXY=1) the last entry of X-Forwarded-For, which that proxy appended."""
-    if settings.BEHIND_PROXY:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        last = forwarded.split(",")[-1].strip()
-        if last:
-            return last[:45]
-    return request.META.get("REMOTE_ADDR", "")[:45]
+    """The client's address: REMOTE_ADDR, or, behind the reverse proxy (DJANGO_BEHIND_PROXY=1)
+    and only for a request that came from it (DJANGO_TRUSTED_PROXIES), the last entry of
+    X-Forwarded-For, which that proxy appended. Anything that is not an IP address is ignored."""
+    remote = _ip(request.META.get("REMOTE_ADDR", "")) or ""
+    if settings.BEHIND_PROXY and remote in settings.TRUSTED_PROXIES:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1]
+        return _ip(forwarded) or remote
+    return remote
 
 
 def current_request_id() -> str:

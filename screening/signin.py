@@ -28,14 +28,34 @@ def address_failures(request) -> int:
     return total or 0
 
 
-def locked_usernames() -> set[str]:
-    """Usernames locked from at least one address right now (for the Staff page)."""
-    threshold = timezone.now() - settings.AXES_COOLOFF_TIME
-    return set(
-        AccessAttempt.objects.filter(
-            attempt_time__gte=threshold, failures_since_start__gte=settings.AXES_FAILURE_LIMIT
-        ).values_list("username", flat=True)
+def _recent_attempts():
+    return AccessAttempt.objects.filter(
+        attempt_time__gte=timezone.now() - settings.AXES_COOLOFF_TIME
     )
+
+
+def locked_usernames() -> set[str]:
+    """Usernames locked from at least one address right now (for the Staff page). axes keeps a
+    row per browser, so failures are added up per (username, address), as axes counts them."""
+    rows = (
+        _recent_attempts()
+        .values("username", "ip_address")
+        .annotate(total=Sum("failures_since_start"))
+        .filter(total__gte=settings.AXES_FAILURE_LIMIT)
+    )
+    return {row["username"] for row in rows}
+
+
+def locked_addresses() -> list[str]:
+    """Client addresses locked for failures across usernames (for the Staff page)."""
+    rows = (
+        _recent_attempts()
+        .values("ip_address")
+        .annotate(total=Sum("failures_since_start"))
+        .filter(total__gte=settings.SIGN_IN_ADDRESS_FAILURE_LIMIT)
+        .order_by("ip_address")
+    )
+    return [row["ip_address"] for row in rows]
 
 
 class StaffSignInHandler(AxesDatabaseHandler):

@@ -66,6 +66,7 @@ manage_urls = (
     [
         path("settings/", manage.clinic_settings, name="settings"),
         path("staff/", manage.staff_list, name="staff"),
+        path("staff/unlock-address/", manage.staff_unlock_address, name="staff_unlock_address"),
         path("staff/<int:user_id>/", manage.staff_edit, name="staff_edit"),
         path("staff/<int:user_id>/active/", manage.staff_set_active, name="staff_active"),
         path(

@@ -120,6 +120,7 @@ def test_the_proxy_header_counts_only_behind_the_proxy(client, settings):
     # Not behind a proxy: the forged header is ignored, the lock is on the real address.
     assert _login_from(client, "10.0.0.1", "desk1", PASSWORD).status_code == 429
     settings.BEHIND_PROXY = True
+    settings.TRUSTED_PROXIES = ["10.0.0.1"]
     behind = client.post(
         reverse("accounts:login"),
         {"username": "desk1", "password": PASSWORD},
@@ -232,3 +233,75 @@ def test_confirming_the_date_of_birth_gives_the_patient_a_new_session_key(client
     old = Client()
     old.cookies[settings.SESSION_COOKIE_NAME] = before
     assert old.get(reverse("patient:review", args=[intake.public_id])).status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("remote", "forwarded", "expected"),
+    [
+        ("127.0.0.1", "198.51.100.4", "198.51.100.4"),  # from the proxy: its last entry
+        ("127.0.0.1", "spoofed, 198.51.100.4", "198.51.100.4"),
+        ("127.0.0.1", "unknown", "127.0.0.1"),  # not an address: the proxy's own
+        ("127.0.0.1", "1.2.3.4:5678", "127.0.0.1"),
+        ("203.0.113.9", "198.51.100.4", "203.0.113.9"),  # not from the proxy: header ignored
+    ],
+)
+def test_client_address_behind_the_proxy(settings, rf, remote, forwarded, expected):
+    from screening.middleware import client_address
+
+    settings.BEHIND_PROXY = True
+    settings.TRUSTED_PROXIES = ["127.0.0.1", "::1"]
+    request = rf.get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
+
+    assert client_address(request) == expected
+
+
+@pytest.mark.django_db
+def test_a_garbage_forwarded_address_is_an_ordinary_failed_sign_in(client, settings):
+    settings.BEHIND_PROXY = True
+    make_user(Role.FRONT_DESK, "desk1")
+
+    response = client.post(
+        reverse("accounts:login"),
+        {"username": "desk1", "password": "wrong-password"},
+        REMOTE_ADDR="127.0.0.1",
+        HTTP_X_FORWARDED_FOR="unknown",
+    )
+
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_an_address_lock_is_explained_and_lifted_from_the_staff_page(client, settings):
+    admin = make_user(Role.CLINIC_ADMIN, "boss")
+    for n in range(settings.SIGN_IN_ADDRESS_FAILURE_LIMIT):
+        _login_from(client, "198.51.100.4", f"guess{n}", "password1234")
+    locked = _login_from(client, "198.51.100.4", "boss", PASSWORD)
+    admin_client = Client()
+    admin_client.force_login(admin)
+
+    listing = admin_client.get(reverse("manage:staff")).content.decode()
+    admin_client.post(reverse("manage:staff_unlock_address"), {"address": "198.51.100.4"})
+
+    assert b"Sign-in from this network is temporarily locked" in locked.content
+    assert "Lift the lock on 198.51.100.4" in listing
+    assert _login_from(client, "198.51.100.4", "boss", PASSWORD).status_code == 302
+    event = AuditEvent.objects.get(action="staff.unlock_address")
+    assert event.detail == {"address": "198.51.100.4", "lifted": 20}
+
+
+@pytest.mark.django_db
+def test_failures_from_two_browsers_add_up_and_show_as_locked(client, settings):
+    from screening.signin import locked_usernames
+
+    make_user(Role.FRONT_DESK, "desk1")
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        client.post(
+            reverse("accounts:login"),
+            {"username": "desk1", "password": "nope-nope"},
+            REMOTE_ADDR="10.0.0.1",
+            HTTP_USER_AGENT=f"browser {n % 2}",
+        )
+
+    assert _login_from(client, "10.0.0.1", "desk1", PASSWORD).status_code == 429
+    assert locked_usernames() == {"desk1"}

@@ -570,3 +570,20 @@ def test_rendering_logs_nothing_at_the_app_default_info_level(practitioner, capl
 
     noisy = [r for r in caplog.records if r.name.startswith(("weasyprint", "fontTools"))]
     assert noisy == []
+
+
+def test_documents_word_the_pregnancy_with_the_thresholds_the_screening_used(practitioner):
+    intake = clear_intake(
+        practitioner, {"pregnancy": {"answer": "yes", "weeks": 13, "complications": False}}
+    )
+    settings_row = ClinicSettings.load()
+    services.clinic_settings_update(
+        actor=practitioner,
+        changes={"first_trimester_weeks": 12},
+        expected_version=settings_row.version,
+    )
+
+    context = documents.consent_context(intake)
+
+    # Screened with the 14-week threshold: 13 weeks is the first trimester, as its flag says.
+    assert context["pregnancy"]["trimester"] == "first"

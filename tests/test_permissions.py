@@ -31,6 +31,7 @@ MATRIX = {
     "manage:staff": (None, (302, 403, 403, 200, 302)),
     "manage:audit": (None, (302, 403, 403, 200, 302)),
     "manage:staff_edit": ("user", (302, 403, 403, 404, 302)),  # no such user
+    "manage:staff_unlock_address": (None, (302, 403, 403, 405, 302)),  # POST only
     "manage:staff_active": ("user", (302, 403, 403, 405, 302)),  # POST only
     "manage:staff_password_reset": ("user", (302, 403, 403, 405, 302)),  # POST only
     "manage:staff_unlock": ("user", (302, 403, 403, 405, 302)),  # POST only

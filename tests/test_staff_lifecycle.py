@@ -196,3 +196,28 @@ def test_an_account_made_on_the_staff_page_chooses_its_own_password_at_first_sig
     assert client.get(reverse("desk:board"))["Location"].startswith(
         reverse("accounts:password_change")
     )
+
+
+def test_a_one_time_password_shows_only_on_its_own_persons_page(
+    clinic_admin, front_desk, practitioner
+):
+    admin = signed_in(clinic_admin)
+    admin.post(reverse("manage:staff_password_reset", args=[practitioner.pk]))
+
+    other = admin.get(reverse("manage:staff_edit", args=[front_desk.pk])).content.decode()
+    own = admin.get(reverse("manage:staff_edit", args=[practitioner.pk])).content.decode()
+
+    assert 'id="one-time-password"' not in other
+    assert 'id="one-time-password"' in own
+
+
+def test_an_overlong_e_mail_is_refused_with_a_message(clinic_admin, front_desk):
+    response = signed_in(clinic_admin).post(
+        reverse("manage:staff_edit", args=[front_desk.pk]),
+        {"role": Role.FRONT_DESK, "email": "a" * 300 + "@example.org"},
+    )
+
+    assert response.status_code == 200
+    assert "at most 254 characters" in response.content.decode()
+    front_desk.refresh_from_db()
+    assert front_desk.email == ""

@@ -53,6 +53,7 @@ from screening.services.staff import (
     staff_set_active,
     staff_set_password,
     staff_unlock,
+    staff_unlock_address,
     staff_update,
 )
 
@@ -92,5 +93,6 @@ __all__ = [
     "staff_set_active",
     "staff_set_password",
     "staff_unlock",
+    "staff_unlock_address",
     "staff_update",
 ]

@@ -89,17 +89,24 @@ EDITABLE_FIELDS = ("first_name", "last_name", "email", "role", "profession", "re
 _ONE_TIME_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
 
-def _check_keeps_an_admin(user: User, *, active: bool, role: str) -> None:
-    """Refuse a change that would leave the clinic with no active clinic admin."""
-    stays_admin = active and role == Role.CLINIC_ADMIN
-    if stays_admin or not (user.is_active and user.role == Role.CLINIC_ADMIN):
-        return
-    others = (
+def _lock_admins() -> list[int]:
+    """Lock the active clinic admins' rows, always in one order and before any other staff row,
+    so that two admins acting on each other at once wait for each other instead of
+    deadlocking; returns their ids."""
+    return list(
         User.objects.select_for_update()
         .filter(role=Role.CLINIC_ADMIN, is_active=True)
-        .exclude(pk=user.pk)
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
-    if not others.exists():
+
+
+def _check_keeps_an_admin(user: User, admins: list[int], *, active: bool, role: str) -> None:
+    """Refuse a change that would leave the clinic with no active clinic admin."""
+    stays_admin = active and role == Role.CLINIC_ADMIN
+    if stays_admin or user.pk not in admins:
+        return
+    if not [pk for pk in admins if pk != user.pk]:
         raise ServiceError(
             f"{user.username} is the clinic's only active clinic admin. Make another account "
             "a clinic admin first."
@@ -114,13 +121,13 @@ def staff_update(*, actor: User, user: User, changes: dict, request=None) -> Use
     if "role" in changes and changes["role"] not in Role.values:
         raise ServiceError("Please choose a role.")
     with transaction.atomic():
+        admins = _lock_admins()
         locked = User.objects.select_for_update().get(pk=user.pk)
         changed = sorted(name for name, value in changes.items() if getattr(locked, name) != value)
         if not changed:
             return locked
-        _check_keeps_an_admin(
-            locked, active=locked.is_active, role=changes.get("role", locked.role)
-        )
+        new_role = changes.get("role", locked.role)
+        _check_keeps_an_admin(locked, admins, active=locked.is_active, role=new_role)
         for name in changed:
             setattr(locked, name, changes[name])
         locked.save(update_fields=changed)
@@ -136,10 +143,11 @@ def staff_set_active(*, actor: User, user: User, active: bool, request=None) -> 
     if not active and actor.pk == user.pk:
         raise ServiceError("You cannot deactivate your own account; ask another clinic admin.")
     with transaction.atomic():
+        admins = _lock_admins()
         locked = User.objects.select_for_update().get(pk=user.pk)
         if locked.is_active == active:
             return locked
-        _check_keeps_an_admin(locked, active=active, role=locked.role)
+        _check_keeps_an_admin(locked, admins, active=active, role=locked.role)
         locked.is_active = active
         fields = ["is_active"]
         if not active:
@@ -183,6 +191,20 @@ def staff_change_own_password(*, request, current: str, new: str) -> None:
         user.save(update_fields=["password", "must_change_password"])
         audit_record(actor=user, action="staff.change_password", request=request, obj=user)
     update_session_auth_hash(request, user)
+
+
+def staff_unlock_address(*, actor: User, address: str, request=None) -> int:
+    """Lift the lock on a client address (failures across usernames); returns how many
+    attempt records were cleared."""
+    with transaction.atomic():
+        lifted = axes_reset(ip=address)
+        audit_record(
+            actor=actor,
+            action="staff.unlock_address",
+            request=request,
+            detail={"address": address, "lifted": lifted},
+        )
+    return lifted
 
 
 def staff_unlock(*, actor: User, user: User, request=None) -> int:

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from screening import signin
 from screening.permissions import home_url_name, staff_gate
 
 
@@ -39,9 +40,15 @@ def healthz(request):
 
 
 def lockout(request, original_response=None, credentials=None):
-    """django-axes calls this when a username is locked."""
+    """django-axes calls this when a (username, address) pair or an address is locked."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-    return render(request, "registration/locked.html", {"minutes": minutes}, status=429)
+    address_locked = signin.address_failures(request) >= settings.SIGN_IN_ADDRESS_FAILURE_LIMIT
+    return render(
+        request,
+        "registration/locked.html",
+        {"minutes": minutes, "address_locked": address_locked},
+        status=429,
+    )
 
 
 def bad_request(request, exception=None):

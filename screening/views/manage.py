@@ -68,7 +68,30 @@ def staff_list(request):
             has_second_factor=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True))
         )
     ]
-    return render(request, "screening/manage/staff.html", {"form": form, "staff": staff})
+    return render(
+        request,
+        "screening/manage/staff.html",
+        {"form": form, "staff": staff, "locked_addresses": signin.locked_addresses()},
+    )
+
+
+@require_perm(Perm.MANAGE_STAFF)
+@require_POST
+def staff_unlock_address(request):
+    address = request.POST.get("address", "")
+    if address in signin.locked_addresses():
+        services.staff_unlock_address(actor=request.user, address=address, request=request)
+        messages.success(request, f"Sign-in from {address} is possible again.")
+    return redirect("manage:staff")
+
+
+def _one_time_password_for(request, person) -> str | None:
+    """The one-time password just made for this person, once, on their own page only."""
+    shown = request.session.get(ONE_TIME_PASSWORD_SESSION_KEY)
+    if request.method != "GET" or not isinstance(shown, dict) or shown.get("user") != person.pk:
+        return None
+    del request.session[ONE_TIME_PASSWORD_SESSION_KEY]
+    return shown.get("password")
 
 
 def _staff_member(user_id) -> User:
@@ -98,9 +121,7 @@ def staff_edit(request, user_id):
             "person": person,
             "locked": person.username in signin.locked_usernames(),
             "has_second_factor": second_factor.has_second_factor(person),
-            "one_time_password": request.session.pop(ONE_TIME_PASSWORD_SESSION_KEY, None)
-            if request.method == "GET"
-            else None,
+            "one_time_password": _one_time_password_for(request, person),
         },
     )
 
@@ -145,7 +166,7 @@ def staff_reset_password(request, user_id):
         "A one-time password was made for {name}; their sessions have ended.",
     )
     if password:
-        request.session[ONE_TIME_PASSWORD_SESSION_KEY] = password
+        request.session[ONE_TIME_PASSWORD_SESSION_KEY] = {"user": person.pk, "password": password}
     return redirect("manage:staff_edit", person.pk)
 
 
