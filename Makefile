@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench mutation lint format install install-dev migrate clean
+.PHONY: run test bench mutation lint format install install-dev migrate clean patient-css
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,12 @@ test: install-dev | var
 
 bench: install-dev | var
 	$(PY) bench/run.py
+
+# static/screening/css/patient.css, the patient pages' one stylesheet: the Bootstrap rules those
+# pages use (found by rendering every one of them) and app.css. Run it after changing a patient
+# template or app.css; tests/test_patient_css.py fails while the file is out of date.
+patient-css: install
+	$(PY) tools/build_patient_css.py
 
 # On demand, never in CI: mutation testing of the pure engine (screening/engine/) against its
 # database-free tests; configuration in pyproject.toml's [tool.mutmut]. Takes about 8 minutes.

@@ -5,7 +5,12 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("bench_screening.py", "bench_documents.py", "bench_review.py")
+SCRIPTS = (
+    "bench_screening.py",
+    "bench_documents.py",
+    "bench_review.py",
+    "bench_patient_pages.py",
+)
 
 
 def main() -> int:

@@ -104,6 +104,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # HTML compressed here (static files come pre-compressed from WhiteNoise above). Django's
+    # GZipMiddleware mitigates BREACH since 4.2 by padding each response at random ("Heal The
+    # Breach"), and CSRF tokens are masked per response, so the secret in a page cannot be
+    # recovered from compressed sizes. A proxy in front may compress instead; both is harmless.
+    "django.middleware.gzip.GZipMiddleware",
     "screening.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

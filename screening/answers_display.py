@@ -56,6 +56,12 @@ def item_summary(item, values: dict, *, thresholds, patient: bool) -> dict:
             continue
         if follow_up.id not in enabled:
             continue
+        if answer_text is None and questionnaire.asked_by(item) is follow_up:
+            # The item is asked through this follow-up (dry needling before?): its answer is
+            # the item's answer, under the item's question.
+            value = values.get(follow_up.id)
+            answer_text = format_value(follow_up, value)
+            continue
         value = values.get(follow_up.id)
         primary = not follow_up.enable_when and item.answer_kind == questionnaire.ANSWER_DERIVED
         if value is None and not primary and follow_up.derived:

@@ -75,6 +75,7 @@ class StaffCreateForm(forms.Form):
 
 FORM_YES_NO = (("yes", _("Yes")), ("no", _("No")))
 MAIN = "answer"
+PREFER_NOT = "prefer_not"
 
 
 def field_name(item_id: str, field_id: str) -> str:
@@ -82,8 +83,23 @@ def field_name(item_id: str, field_id: str) -> str:
     return f"{item_id}__{field_id}"
 
 
+def body_map_regions(selected=(), classes=None) -> dict[str, dict[str, str]]:
+    """What templates/screening/widgets/body_map.html draws: per region id, its label and the
+    extra classes of its shapes (" is-selected" for a region in `selected`, aliases expanded and
+    unknown ids ignored, plus the region's entry in `classes`, e.g. "bm-level-absolute")."""
+    chosen = regions.expand(r for r in selected if regions.is_region_or_alias(r))
+    classes = classes or {}
+    drawn = {}
+    for region_id, region_label in regions.REGIONS.items():
+        names = [classes.get(region_id, ""), "is-selected" if region_id in chosen else ""]
+        css = " ".join(name for name in names if name)
+        drawn[region_id] = {"label": region_label, "css": f" {css}" if css else ""}
+    return drawn
+
+
 class RegionsWidget(forms.Widget):
-    """Body-region checkboxes in labelled groups (see templates/screening/widgets/)."""
+    """Body-region checkboxes in labelled groups, under a body map that ticks them (see
+    templates/screening/widgets/)."""
 
     template_name = "screening/widgets/regions.html"
     allow_multiple_selected = True
@@ -110,11 +126,14 @@ class RegionsWidget(forms.Widget):
                     "label": regions.label(region_id),
                     "id": f"{base_id}_{region_id}",
                     "checked": region_id in chosen,
+                    # An alias's regions, for the body map's script.
+                    "members": " ".join(regions.ordered(regions.ALIAS_MEMBERS.get(region_id, ()))),
                 }
                 for region_id in (*group.regions, *group.aliases)
             ]
             groups.append({"id": group.id, "label": group.label, "options": options})
         context["widget"]["groups"] = groups
+        context["widget"]["body_map"] = body_map_regions(chosen)
         return context
 
 
@@ -217,35 +236,58 @@ class StepForm(forms.Form):
     item whose main answer is missing is simply not saved.
     """
 
-    def __init__(self, section, *, thresholds, age_years, stored, partial=False, **kwargs):
+    def __init__(
+        self,
+        section,
+        *,
+        thresholds,
+        age_years,
+        stored,
+        page=1,
+        page_done=False,
+        partial=False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.section = section
+        self.page = page
         self.thresholds = thresholds
         self.age_years = age_years
         self.partial = partial
         self.item_values: dict[str, dict] = {}
         self.blocks = []  # for the template: per item, its main field and follow-ups
-        for item_id in section.items:
+        for item_id in section.pages[page - 1]:
             item = questionnaire.item(item_id)
-            stored_values = stored.get(item_id, {})
-            self._add_item(item, stored_values)
+            self._add_item(item, stored.get(item_id, {}), page_done=page_done)
 
-    def _add_item(self, item, stored_values):
+    def _add_item(self, item, stored_values, *, page_done):
         main = _main_spec(item)
         question = item.question_text(self.thresholds)
         block = {"item": item, "question": question, "main": None, "follow_ups": []}
         if main is not None:
             name = field_name(item.id, MAIN)
-            self.fields[name] = _django_field(main, question, item.help)
-            self.initial[name] = _to_form_value(main.kind, stored_values.get(MAIN))
+            field = _django_field(main, question, item.help)
+            initial = _to_form_value(main.kind, stored_values.get(MAIN))
+            if item.optional and main.kind == questionnaire.YES_NO:
+                # "You do not have to answer": saying so is an answer of its own. Nothing is
+                # stored for it, which the screening reads as not reported (§3).
+                field.choices = [*field.choices, (PREFER_NOT, _("Prefer not to say"))]
+                if initial is None and page_done:
+                    initial = PREFER_NOT
+            self.fields[name] = field
+            self.initial[name] = initial
             block["main"] = name
         for follow_up in item.follow_ups:
             if follow_up.clinician_only or follow_up.derived:
                 continue
             name = field_name(item.id, follow_up.id)
-            self.fields[name] = _django_field(
-                follow_up, follow_up.label_text(self.thresholds), follow_up.help
-            )
+            # An item asked through its first follow-up (dry needling before?) has that
+            # follow-up as its question: the group's legend is then the question itself.
+            asks_item = questionnaire.asked_by(item) is follow_up
+            label = question if asks_item else follow_up.label_text(self.thresholds)
+            self.fields[name] = _django_field(follow_up, label, follow_up.help)
+            if asks_item:
+                block["asked_by"] = name
             self.initial[name] = _to_form_value(follow_up.kind, stored_values.get(follow_up.id))
             block["follow_ups"].append(
                 {"name": name, "spec": follow_up, "when": _when_json(item.id, follow_up)}
@@ -269,17 +311,21 @@ class StepForm(forms.Form):
             follow_ups = [
                 {
                     "field": self[entry["name"]],
-                    "kind": entry["spec"].kind,
+                    "kind": _display_kind(entry["spec"].kind),
                     "when": entry["when"],
                     "visible": entry["spec"].id in enabled,
+                    "asks_item": entry["name"] == block.get("asked_by"),
                 }
                 for entry in block["follow_ups"]
             ]
+            main = _main_spec(item)
             shown.append(
                 {
                     "item": item,
                     "question": block["question"],
                     "main": self[block["main"]] if block["main"] else None,
+                    "main_kind": _display_kind(main.kind) if main else "",
+                    "asked_by_follow_up": "asked_by" in block,
                     "follow_ups": follow_ups,
                     "derived_json": json.dumps(derived),
                     "age_years": current.get("age_years") if item.id == "minor_patient" else None,
@@ -344,6 +390,8 @@ class StepForm(forms.Form):
         main = _main_spec(item)
         if main is not None:
             raw = cleaned.get(field_name(item.id, MAIN))
+            if item.optional and not raw and not self.partial:
+                errors[MAIN] = str(_("Please choose yes, no, or prefer not to say"))
             if main.kind == questionnaire.YES_NO:
                 values[MAIN] = {"yes": True, "no": False}.get(raw)
             else:
@@ -387,6 +435,17 @@ class StepForm(forms.Form):
             errors.setdefault(field_id, message)
         errors = {k: v for k, v in errors.items() if v}
         return values, errors
+
+
+def _display_kind(kind: str) -> str:
+    """How the patient's page draws a field: two big buttons, a list of options, regions..."""
+    return {
+        questionnaire.YES_NO: "yesno",
+        questionnaire.CHOICE: "choice",
+        questionnaire.MULTI_CHOICE: "multi",
+        questionnaire.REGIONS: "regions",
+        questionnaire.TEXT: "text",
+    }.get(kind, "number")
 
 
 def _answered(values: dict) -> dict:

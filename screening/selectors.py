@@ -82,17 +82,31 @@ def flag_changes(before: ScreeningResult | None, after: ScreeningResult) -> dict
     }
 
 
-def missing_steps(intake: Intake) -> list[str]:
-    """Question steps not completed, or whose stored answers are no longer complete and valid,
-    in wizard order (the server's check before anything is sent)."""
+def page_key(section_id: str, page: int) -> str:
+    """How ``completed_steps`` names one page of a section split into several pages."""
+    return f"{section_id}/{page}"
+
+
+def page_done(intake: Intake, section, page: int) -> bool:
+    """Has the patient pressed Next on this page (or on the whole section, before pages)?"""
+    done = intake.completed_steps
+    return section.id in done or page_key(section.id, page) in done
+
+
+def missing_pages(intake: Intake) -> list[tuple[str, int]]:
+    """(section id, page) of every question page not completed, or whose stored answers are no
+    longer complete and valid, in wizard order (the server's check before anything is sent)."""
     missing = []
     for section in questionnaire.SECTIONS:
-        if not section.items:
-            continue
-        done = section.id in intake.completed_steps
-        if not done or any(
-            questionnaire.validate_item(item_id, intake.answers.get(item_id, {}))
-            for item_id in section.items
-        ):
-            missing.append(section.id)
+        for number, items in enumerate(section.pages, start=1):
+            if not page_done(intake, section, number) or any(
+                questionnaire.validate_item(item_id, intake.answers.get(item_id, {}))
+                for item_id in items
+            ):
+                missing.append((section.id, number))
     return missing
+
+
+def missing_steps(intake: Intake) -> list[str]:
+    """Question sections with a page not completed or no longer valid, in wizard order."""
+    return list(dict.fromkeys(section_id for section_id, _ in missing_pages(intake)))

@@ -91,6 +91,12 @@ patient_urls = (
         path("p/left/", patient.left, name="left"),
         path("p/<uuid:public_id>/verify/", patient.verify, name="verify"),
         path("p/<uuid:public_id>/step/<slug:section_id>/", patient.step, name="step"),
+        path("p/<uuid:public_id>/step/<slug:section_id>/<int:page>/", patient.step, name="page"),
+        path(
+            "p/<uuid:public_id>/step/<slug:section_id>/<int:page>/draft/",
+            patient.draft,
+            name="draft",
+        ),
         path("p/<uuid:public_id>/review/", patient.review, name="review"),
         path("p/<uuid:public_id>/done/", patient.done, name="done"),
         path("p/<uuid:public_id>/saved/", patient.saved, name="saved"),

@@ -185,6 +185,17 @@ def question_steps() -> list[str]:
     return [section.id for section in questionnaire.SECTIONS if section.items]
 
 
+def question_pages() -> list[tuple[str, int]]:
+    """(section id, page) of every wizard page that asks questions, in order."""
+    from screening.engine import questionnaire
+
+    return [
+        (section.id, page)
+        for section in questionnaire.SECTIONS
+        for page in range(1, len(section.pages) + 1)
+    ]
+
+
 def make_link(intake: Intake, **overrides):
     """Issue an invitation link for ``intake`` (by a front-desk user); returns IssuedLink."""
     from screening.models import User
@@ -219,10 +230,30 @@ def open_as_patient(client, intake: Intake) -> str:
     return issued.token
 
 
-def step_url(intake: Intake, section_id: str) -> str:
+def step_url(intake: Intake, section_id: str, page: int = 1) -> str:
     from django.urls import reverse
 
-    return reverse("patient:step", args=[intake.public_id, section_id])
+    if page == 1:
+        return reverse("patient:step", args=[intake.public_id, section_id])
+    return reverse("patient:page", args=[intake.public_id, section_id, page])
+
+
+def page_count(section_id: str) -> int:
+    from screening.engine import questionnaire
+
+    return max(len(questionnaire.SECTIONS_BY_ID[section_id].pages), 1)
+
+
+def post_section(client, intake: Intake, section_id: str, data: dict):
+    """Post ``data`` (answers for the whole section) to each page of the section in turn, as a
+    patient pressing Next on every page; a page ignores the fields of the others. Returns the
+    last response, or the first that is not a redirect."""
+    response = None
+    for page in range(1, page_count(section_id) + 1):
+        response = client.post(step_url(intake, section_id, page), data)
+        if response.status_code != 302:
+            return response
+    return response
 
 
 def complete_steps(client, intake: Intake, section_ids=None) -> None:
@@ -231,5 +262,5 @@ def complete_steps(client, intake: Intake, section_ids=None) -> None:
 
     section_ids = section_ids or [s.id for s in questionnaire.SECTIONS if s.id != "review"]
     for section_id in section_ids:
-        response = client.post(step_url(intake, section_id), make_step_data(section_id))
+        response = post_section(client, intake, section_id, make_step_data(section_id))
         assert response.status_code == 302, (section_id, response.content[:2000])

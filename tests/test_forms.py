@@ -24,8 +24,20 @@ WARFARIN_WITH_INR = {
 }
 
 
+def _page_asked(section, data, stored) -> int:
+    """The page of the section that the test is about: the first item given more than a plain
+    "no" (a follow-up, or another answer), else the first page."""
+    for name, value in [*(data or {}).items(), *((k, None) for k in stored or {})]:
+        item_id, _, field_id = name.partition("__")
+        if item_id in section.items and (field_id != "answer" or value != "no"):
+            return section.page_of(item_id)
+    return 1
+
+
 def make_step_form(section_id, data=None, *, stored=None, partial=False, age_years=40):
-    """A bound (with ``data``) or unbound StepForm for one section."""
+    """A bound (with ``data``) or unbound StepForm for the page of one section that the data
+    is about (see ``_page_asked``)."""
+    page = _page_asked(SECTIONS[section_id], data, stored)
     if isinstance(data, dict):
         query = QueryDict(mutable=True)
         for key, value in data.items():
@@ -33,6 +45,7 @@ def make_step_form(section_id, data=None, *, stored=None, partial=False, age_yea
         data = query
     return StepForm(
         SECTIONS[section_id],
+        page=page,
         thresholds=Thresholds(),
         age_years=age_years,
         stored=stored or {},
@@ -213,17 +226,18 @@ def test_step_form_derives_bmi_and_the_minor_answer_from_inputs():
         "bmi": pytest.approx(45 / 1.6**2),  # compared unrounded (§13.9)
         "answer": True,
     }
-    assert form.item_values["minor_patient"] == {"age_years": 40, "answer": False}
+    # The age is on the first page of "About you" (the BMI on the third).
+    first_page = make_step_form(
+        "about_you",
+        {"cognitive_impairment__answer": "no", "minor_patient__age_years": "12"},
+        age_years=40,
+    )
+    assert first_page.is_valid(), first_page.errors
+    assert first_page.item_values["minor_patient"] == {"age_years": 40, "answer": False}
 
 
 def test_step_form_asks_a_minor_for_guardian_consent():
-    data = {
-        "cognitive_impairment__answer": "no",
-        "interpreter_needed__answer": "no",
-        "frailty__answer": "no",
-        "low_body_weight__height_cm": "150",
-        "low_body_weight__weight_kg": "45",
-    }
+    data = {"cognitive_impairment__answer": "no"}
 
     form = make_step_form("about_you", data, age_years=15)
 
@@ -239,7 +253,9 @@ def test_step_form_unbound_shows_stored_values():
     assert form.initial["blood_thinner_use__agents"] == ["warfarin"]
     assert form.initial["blood_thinner_use__latest_inr"] == "2.5"
     assert form.initial["blood_thinner_use__inr_days_ago"] == "3"
-    assert form.initial["bleeding_disorder__answer"] is None
+    # "Do you have a bleeding disorder?" is on the page before, also unanswered.
+    assert "bleeding_disorder__answer" not in form.fields
+    assert make_step_form("bleeding").initial["bleeding_disorder__answer"] is None
 
 
 def test_step_form_display_hides_follow_ups_of_a_no():

@@ -62,6 +62,8 @@ MATRIX = {
     "patient:left": (None, (200, 200, 200, 200, 200)),
     "patient:verify": ("intake", (404, 404, 404, 404, 404)),
     "patient:step": ("intake_step", (404, 404, 404, 404, 404)),
+    "patient:page": ("intake_page", (404, 404, 404, 404, 404)),
+    "patient:draft": ("intake_page", (405, 405, 405, 405, 405)),  # POST only
     "patient:review": ("intake", (404, 404, 404, 404, 404)),
     "patient:done": ("intake", (404, 404, 404, 404, 404)),
     "patient:saved": ("intake", (404, 404, 404, 404, 404)),
@@ -104,6 +106,8 @@ def _kwargs(kind, intake):
         return {"public_id": intake.public_id}
     if kind == "intake_step":
         return {"public_id": intake.public_id, "section_id": "bleeding"}
+    if kind == "intake_page":
+        return {"public_id": intake.public_id, "section_id": "bleeding", "page": 2}
     if kind == "intake_consent":
         return {"public_id": intake.public_id, "consent_id": 999999}
     if kind == "user":

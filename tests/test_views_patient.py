@@ -24,6 +24,8 @@ from tests.conftest import (
     make_step_data,
     make_user,
     open_as_patient,
+    post_section,
+    question_pages,
     question_steps,
     step_url,
 )
@@ -176,7 +178,7 @@ def test_step_calm_answers_complete_the_step(client, section_id):
     intake = make_intake()
     open_as_patient(client, intake)
 
-    response = client.post(step_url(intake, section_id), make_step_data(section_id))
+    response = post_section(client, intake, section_id, make_step_data(section_id))
 
     intake.refresh_from_db()
     assert response.status_code == 302
@@ -191,8 +193,9 @@ def test_step_follow_up_answers_are_stored_and_shown_again(client, section_id):
     intake = make_intake()
     open_as_patient(client, intake)
 
-    response = client.post(step_url(intake, section_id), make_step_data(section_id, **overrides))
-    page = client.get(step_url(intake, section_id))
+    response = post_section(client, intake, section_id, make_step_data(section_id, **overrides))
+    section = questionnaire.SECTIONS_BY_ID[section_id]
+    page = client.get(step_url(intake, section_id, section.page_of(item_id)))
 
     intake.refresh_from_db()
     assert response.status_code == 302
@@ -210,7 +213,7 @@ def test_step_help_text_comes_between_the_question_and_its_options(client):
     intake = make_intake()
     open_as_patient(client, intake)
 
-    page = client.get(step_url(intake, "about_you")).content.decode()
+    page = client.get(step_url(intake, "about_you", 2)).content.decode()
 
     legend = page.index("Would you like an interpreter")
     help_text = page.index("We can arrange a trained interpreter.")
@@ -225,9 +228,11 @@ def test_step_next_goes_to_the_following_step_and_the_last_to_review(client):
     open_as_patient(client, intake)
 
     first = client.post(step_url(intake, "about_you"), make_step_data("about_you"))
+    end_of_section = client.post(step_url(intake, "about_you", 3), make_step_data("about_you"))
     last = client.post(step_url(intake, "allergies"), make_step_data("allergies"))
 
-    assert first["Location"] == step_url(intake, "wishes")
+    assert first["Location"] == step_url(intake, "about_you", 2)
+    assert end_of_section["Location"] == step_url(intake, "wishes")
     assert last["Location"] == review_url(intake)
 
 
@@ -236,9 +241,11 @@ def test_step_back_saves_and_goes_to_the_previous_step(client):
     open_as_patient(client, intake)
 
     response = client.post(step_url(intake, "wishes"), make_step_data("wishes", action="back"))
+    within = client.post(step_url(intake, "wishes", 2), make_step_data("wishes", action="back"))
 
     intake.refresh_from_db()
-    assert response["Location"] == step_url(intake, "about_you")
+    assert response["Location"] == step_url(intake, "about_you", 3)
+    assert within["Location"] == step_url(intake, "wishes")
     assert intake.answers["declines_needling"] == {"answer": False}
 
 
@@ -246,11 +253,11 @@ def test_step_changing_yes_to_no_drops_the_follow_ups_from_stored_answers(client
     intake = make_intake()
     open_as_patient(client, intake)
     overrides, _, _ = SECTION_EXAMPLES["bleeding"]
-    client.post(step_url(intake, "bleeding"), make_step_data("bleeding", **overrides))
+    client.post(step_url(intake, "bleeding", 2), make_step_data("bleeding", **overrides))
 
     # The browser hides the follow-ups but still posts them.
     client.post(
-        step_url(intake, "bleeding"),
+        step_url(intake, "bleeding", 2),
         make_step_data("bleeding", **{**overrides, "blood_thinner_use__answer": "no"}),
     )
 
@@ -267,12 +274,12 @@ def test_step_later_stores_valid_answers_without_completing_the_step(client):
         "blood_thinner_use__agents": ["aspirin"],
     }
 
-    response = client.post(step_url(intake, "bleeding"), data)
+    response = client.post(step_url(intake, "bleeding", 2), data)
 
     intake.refresh_from_db()
     assert response["Location"] == reverse("patient:saved", args=[intake.public_id])
     assert intake.answers == {"blood_thinner_use": {"answer": True, "agents": ["aspirin"]}}
-    assert "bleeding" not in intake.completed_steps
+    assert intake.completed_steps == []
     assert client.get(response["Location"]).status_code == 200
 
 
@@ -288,10 +295,10 @@ def test_step_invalid_post_saves_nothing_and_lists_the_error(client, action):
         blood_thinner_use__latest_inr="two and a half",
     )
 
-    response = client.post(step_url(intake, "bleeding"), data)
+    response = client.post(step_url(intake, "bleeding", 2), data)
 
     intake.refresh_from_db()
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Please correct the following" in response.content.decode()
     assert "Please enter a number" in response.content.decode()
     assert intake.answers == {}
@@ -307,7 +314,7 @@ def test_step_missing_required_answer_on_next_is_an_error(client):
     )
 
     intake.refresh_from_db()
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "How many weeks pregnant are you?" in response.content.decode()
     assert "pregnancy" not in intake.completed_steps
     assert intake.answers == {}
@@ -575,7 +582,7 @@ def test_review_shows_not_answered_for_unanswered_never_no(client):
     intake = make_intake()
     open_as_patient(client, intake)
     client.post(
-        step_url(intake, "bleeding"),
+        step_url(intake, "bleeding", 2),
         {"action": "later", "blood_thinner_use__answer": "yes"},
     )
 
@@ -601,7 +608,7 @@ def test_review_submit_without_the_declaration_is_an_error(client):
     response = client.post(review_url(intake), {})
 
     intake.refresh_from_db()
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Please tick the box to confirm your answers." in response.content.decode()
     assert intake.status == Intake.Status.DRAFT
     assert not ScreeningResult.objects.filter(intake=intake).exists()
@@ -645,9 +652,9 @@ def test_review_submit_with_unfinished_steps_is_refused(client):
     response = submit(client, intake)
 
     intake.refresh_from_db()
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Some pages are not finished yet" in response.content.decode()
-    assert "Nerves and feeling" in response.content.decode()
+    assert "Nerves and feeling, part 1 of 3" in response.content.decode()
     assert intake.status == Intake.Status.DRAFT
     assert not ScreeningResult.objects.filter(intake=intake).exists()
 
@@ -658,15 +665,18 @@ def test_review_submit_is_refused_when_a_finished_step_was_left_incomplete(clien
     complete_steps(client, intake)
     # Back to bleeding, "yes" to blood thinners, then "Back" without saying which one.
     client.post(
-        step_url(intake, "bleeding"),
+        step_url(intake, "bleeding", 2),
         make_step_data("bleeding", action="back", blood_thinner_use__answer="yes"),
     )
 
     response = submit(client, intake)
 
     intake.refresh_from_db()
-    assert response.status_code == 200
-    assert [s.id for s in response.context["missing"]] == ["bleeding"]
+    assert response.status_code == 400
+    assert [page["url"] for page in response.context["missing"]] == [
+        step_url(intake, "bleeding", 2)
+    ]
+    assert "Bleeding and medicines, part 2 of 2" in response.content.decode()
     assert intake.status == Intake.Status.DRAFT
     assert not ScreeningResult.objects.filter(intake=intake).exists()
 
@@ -680,16 +690,17 @@ def test_audit_events_for_patient_actions_hold_no_answer_values(client):
     )
     complete_steps(client, intake)
     overrides, _, _ = SECTION_EXAMPLES["about_you"]
-    client.post(step_url(intake, "about_you"), make_step_data("about_you", **overrides))
+    client.post(step_url(intake, "about_you", 2), make_step_data("about_you", **overrides))
     overrides, _, _ = SECTION_EXAMPLES["bleeding"]
-    client.post(step_url(intake, "bleeding"), make_step_data("bleeding", **overrides))
+    client.post(step_url(intake, "bleeding", 2), make_step_data("bleeding", **overrides))
     submit(client, intake)
 
     events = list(AuditEvent.objects.filter(intake=intake))
     actions = [event.action for event in events]
     assert actions.count("link.open") == 1
     assert actions.count("intake.identity_check") == 2
-    assert actions.count("intake.save_step") == len(question_steps()) + 3
+    # One per page of the questionnaire (the welcome is one), and the two changes.
+    assert actions.count("intake.save_step") == len(question_pages()) + 1 + 2
     assert actions.count("intake.submit") == 1
     patient_events = [e for e in events if e.action != "link.issue"]
     assert all(event.actor is None for event in patient_events)

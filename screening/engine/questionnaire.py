@@ -55,7 +55,7 @@ from typing import Any, Protocol
 
 from screening.engine import regions as region_data
 
-VERSION = "2026.12-1"
+VERSION = "2026.12-2"  # 2026.12-2: pages within sections, wording of the asked-by questions
 
 # Follow-up kinds.
 YES_NO = "yes_no"
@@ -248,12 +248,43 @@ class Item:
 
 @dataclass(frozen=True)
 class Section:
-    """A wizard step: id, title, a short intro for patients, and its items in order."""
+    """A wizard step: id, title, a short intro for patients, and its items in order.
+
+    ``pages`` splits a long section into short screens (one topic each, so that a patient on a
+    phone rarely scrolls more than a screen or two); each page lists item ids in section order
+    and every item is on exactly one page. Without ``pages`` the section is one page.
+    """
 
     id: str
     title: str
     intro: str
     items: tuple[str, ...] = ()
+    pages: tuple[tuple[str, ...], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.pages and self.items:
+            object.__setattr__(self, "pages", (self.items,))
+        flattened = tuple(item_id for page in self.pages for item_id in page)
+        if flattened != self.items or any(not page for page in self.pages):
+            raise ValueError(f"section {self.id}: pages must list its items once, in order")
+
+    def page_of(self, item_id: str) -> int:
+        """The 1-based page that asks ``item_id``."""
+        for number, page in enumerate(self.pages, start=1):
+            if item_id in page:
+                return number
+        raise KeyError(item_id)
+
+
+def asked_by(item: Item) -> FollowUp | None:
+    """The follow-up through which a derived item is asked, when that is a single choice
+    ("Have you had dry needling before?" with its three answers): its label is the question."""
+    if item.answer_kind != ANSWER_DERIVED:
+        return None
+    for follow_up in item.follow_ups:
+        if not follow_up.enable_when and follow_up.kind == CHOICE:
+            return follow_up
+    return None
 
 
 def render_text(text: str, thresholds: DerivationThresholds) -> str:
@@ -596,7 +627,7 @@ ITEM_LIST: tuple[Item, ...] = (
         follow_ups=(
             FollowUp(
                 "previous_experience",
-                "Choose the answer that fits you best",
+                "Have you had dry needling or acupuncture before?",
                 CHOICE,
                 enable_when=(),
                 required=True,
@@ -724,7 +755,7 @@ ITEM_LIST: tuple[Item, ...] = (
         "3.15",
         "Pregnancy",
         "Are you pregnant, or is there any chance you could be pregnant?",
-        help='Choose "Not applicable" if you cannot be pregnant.',
+        help='If you cannot be pregnant, choose "This does not apply to me".',
         answer_kind=ANSWER_CHOICE,
         answer_choices=(
             Choice("yes", "Yes"),
@@ -1165,6 +1196,11 @@ SECTIONS: tuple[Section, ...] = (
             "low_body_weight",
             "frailty",
         ),
+        pages=(
+            ("minor_patient", "cognitive_impairment"),
+            ("interpreter_needed",),
+            ("low_body_weight", "frailty"),
+        ),
     ),
     Section(
         "wishes",
@@ -1176,6 +1212,11 @@ SECTIONS: tuple[Section, ...] = (
             "anxiety_mental_health",
             "fainting_history",
             "previous_needling_reaction",
+        ),
+        pages=(
+            ("declines_needling", "needle_phobia"),
+            ("anxiety_mental_health", "fainting_history"),
+            ("previous_needling_reaction",),
         ),
     ),
     Section(
@@ -1189,6 +1230,11 @@ SECTIONS: tuple[Section, ...] = (
             "alcohol_or_drugs_recent",
             "acute_injury_at_site",
         ),
+        pages=(
+            ("acute_illness_today", "unstable_medical_condition"),
+            ("not_eaten_recently", "alcohol_or_drugs_recent"),
+            ("acute_injury_at_site",),
+        ),
     ),
     Section(
         "pregnancy",
@@ -1201,6 +1247,7 @@ SECTIONS: tuple[Section, ...] = (
         "Bleeding and medicines",
         "Needles can cause small bruises. These questions tell us how easily you bleed.",
         ("bleeding_disorder", "blood_thinner_use"),
+        pages=(("bleeding_disorder",), ("blood_thinner_use",)),
     ),
     Section(
         "heart_lungs",
@@ -1213,18 +1260,30 @@ SECTIONS: tuple[Section, ...] = (
             "lung_disease_or_previous_pneumothorax",
             "chest_wall_deformity",
         ),
+        pages=(
+            ("heart_condition", "heart_valve_or_endocarditis"),
+            ("vascular_disease",),
+            ("lung_disease_or_previous_pneumothorax", "chest_wall_deformity"),
+        ),
     ),
     Section(
         "infection_skin",
         "Infection, skin, diabetes and immunity",
         "Questions about your skin and how well your body fights infection.",
         ("skin_lesion_or_local_infection", "immunocompromised", "diabetes", "bloodborne_virus"),
+        pages=(
+            ("skin_lesion_or_local_infection",),
+            ("immunocompromised",),
+            ("diabetes",),
+            ("bloodborne_virus",),
+        ),
     ),
     Section(
         "cancer_lymph",
         "Cancer and lymph",
         "Questions about cancer and its treatment, now or in the past.",
         ("cancer", "lymph_nodes_removed", "lymphoedema"),
+        pages=(("cancer",), ("lymph_nodes_removed",), ("lymphoedema",)),
     ),
     Section(
         "implants_operations",
@@ -1236,12 +1295,19 @@ SECTIONS: tuple[Section, ...] = (
             "breast_or_cosmetic_implant",
             "recent_surgery",
         ),
+        pages=(
+            ("implanted_electrical_device",),
+            ("joint_replacement_or_metal_hardware",),
+            ("breast_or_cosmetic_implant",),
+            ("recent_surgery",),
+        ),
     ),
     Section(
         "nerves",
         "Nerves and feeling",
         "Questions about seizures, numbness and sensitive areas.",
         ("epilepsy", "reduced_sensation", "severe_touch_sensitivity"),
+        pages=(("epilepsy",), ("reduced_sensation",), ("severe_touch_sensitivity",)),
     ),
     Section(
         "allergies",

@@ -14,7 +14,7 @@ from screening import selectors
 from screening.engine import questionnaire
 from screening.models import ClinicSettings, Intake, IntakeLink, Patient, ScreeningResult, User
 from screening.services.audit import PATIENT_ACTOR, audit_record
-from screening.services.base import ServiceError
+from screening.services.base import ConflictError, ServiceError
 from screening.services.screenings import screening_run
 
 IDENTITY_CHECK_LIMIT = 5
@@ -265,18 +265,35 @@ def intake_save_step(
     intake: Intake,
     section_id: str,
     values: dict,
+    page: int | None = None,
     complete: bool = True,
+    draft: bool = False,
+    expected_version: int | None = None,
     completed_by: str = "",
     request=None,
 ) -> Intake:
-    """Store one wizard step's answers (already validated) and mark the step done.
+    """Store one wizard page's answers (already validated) and mark the page done.
 
-    ``values`` maps the section's item ids to their item values; items of this section that are
-    absent are cleared. The derived answers are recomputed and the answers pruned over the
-    whole questionnaire, as the screening reads them (§13.9), so a follow-up that an earlier
-    change disabled is never kept, and one that a derived "yes" enables (a minor's guardian) is.
+    ``page`` is 1-based; ``None`` stores the whole section at once (every page of it).
+    ``values`` maps the page's item ids to their item values; items of this page that are
+    absent are cleared, except for a ``draft`` (saved as the patient types, never marking the
+    page done), which only replaces the items it holds: an item still being typed (a number
+    half entered) keeps what was stored. The section counts as done once all its pages are.
+    The derived answers are recomputed and the answers pruned over the whole questionnaire,
+    as the screening reads them (§13.9), so a follow-up that an earlier change disabled is never
+    kept, and one that a derived "yes" enables (a minor's guardian) is.
+
+    With ``expected_version`` (drafts) a save made against an older version of the intake is
+    refused with ``ConflictError``: a draft still on its way when the patient pressed Next
+    must not overwrite what Next stored.
     """
     section = questionnaire.SECTIONS_BY_ID[section_id]
+    if page is None or not section.items:
+        page_items = section.items
+    elif 1 <= page <= len(section.pages):
+        page_items = section.pages[page - 1]
+    else:
+        raise ServiceError("That page does not exist.")
     thresholds = selectors.clinic_thresholds()
     with transaction.atomic():
         locked = (
@@ -285,19 +302,21 @@ def intake_save_step(
             .get(pk=intake.pk)
         )
         _check_draft(locked)
+        if expected_version is not None and locked.version != expected_version:
+            raise ConflictError("The answers changed since this page was loaded.")
         answers = dict(locked.answers)
-        for item_id in section.items:
+        for item_id in page_items:
             item_values = values.get(item_id)
             if item_values:
                 answers[item_id] = item_values
-            else:
+            elif not draft:
                 answers.pop(item_id, None)
         # The age comes from the date of birth once "About you" is answered; never earlier.
         age = selectors.intake_age(locked) if "minor_patient" in answers else None
         derived = questionnaire.derive(answers, thresholds=thresholds, age_years=age)
         locked.answers = questionnaire.prune(derived)
-        if complete and section_id not in locked.completed_steps:
-            locked.completed_steps = [*locked.completed_steps, section_id]
+        if complete and not draft:
+            locked.completed_steps = _with_page_done(locked.completed_steps, section, page)
         if completed_by:
             locked.completed_by = completed_by
         locked.questionnaire_version = questionnaire.VERSION
@@ -315,12 +334,30 @@ def intake_save_step(
         audit_record(
             actor=None,
             actor_role=PATIENT_ACTOR,
-            action="intake.save_step",
+            action="intake.save_draft" if draft else "intake.save_step",
             request=request,
             intake=locked,
-            detail={"step": section_id, "complete": complete},
+            detail={"step": section_id, "page": page, "complete": complete and not draft},
         )
     return locked
+
+
+def _with_page_done(completed: list, section, page: int | None) -> list:
+    """``completed_steps`` with this page done, and its section once all its pages are."""
+    done = list(completed)
+    if page is None:
+        return done if section.id in done else [*done, section.id]
+    if len(section.pages) > 1:
+        key = selectors.page_key(section.id, page)
+        if key not in done:
+            done.append(key)
+    all_pages = all(
+        selectors.page_key(section.id, number) in done
+        for number in range(1, len(section.pages) + 1)
+    )
+    if section.id not in done and (len(section.pages) <= 1 or all_pages):
+        done.append(section.id)
+    return done
 
 
 def intake_submit(*, intake: Intake, request=None) -> tuple[Intake, bool]:

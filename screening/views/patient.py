@@ -5,22 +5,26 @@ here loads that intake through ``access_intake_for_patient`` (404 for anything e
 """
 
 from django.conf import settings
-from django.contrib import auth
-from django.http import Http404
+from django.contrib import auth, messages
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from screening import selectors, services
 from screening.answers_display import section_summaries
 from screening.documents import consent_context, documents_available
-from screening.engine import questionnaire
+from screening.engine import questionnaire, regions
 from screening.forms import DeclarationForm, IdentityForm, PatientSignForm, StepForm
 from screening.models import ClinicSettings, Intake, IntakeLink
 from screening.permissions import PATIENT_SESSION_KEY, access_intake_for_patient
 
 STEPS = tuple(section for section in questionnaire.SECTIONS if section.id != "review")
 STEP_INDEX = {section.id: index for index, section in enumerate(STEPS)}
+# Every page of the wizard in order, as (section, page number); the welcome is one page.
+PAGES = tuple((section, n) for section in STEPS for n in range(1, max(len(section.pages), 1) + 1))
+PAGE_INDEX = {(section.id, n): index for index, (section, n) in enumerate(PAGES)}
 REVIEW = next(section for section in questionnaire.SECTIONS if section.id == "review")
 TOTAL_STEPS = len(STEPS) + 1  # the review page is the last step
 COMPLETED_BY_CHOICES = (
@@ -49,22 +53,45 @@ def start_patient_session(
     }
 
 
+def page_url(intake: Intake, section_id: str, page: int = 1) -> str:
+    if page == 1:
+        return reverse("patient:step", args=[intake.public_id, section_id])
+    return reverse("patient:page", args=[intake.public_id, section_id, page])
+
+
+def _resume_page(intake: Intake) -> tuple | None:
+    """The first page not finished, as (section, page), or None when every page is."""
+    if "welcome" not in intake.completed_steps:
+        return STEPS[0], 1
+    missing = selectors.missing_pages(intake)
+    if missing:
+        section_id, page = missing[0]
+        return questionnaire.SECTIONS_BY_ID[section_id], page
+    return None
+
+
 def _resume_url(intake: Intake) -> str:
-    """Where a returning patient continues: the first unfinished step, or the review page."""
+    """Where a returning patient continues: the first unfinished page, or the review page."""
     if intake.status != Intake.Status.DRAFT:
         return reverse("patient:done", args=[intake.public_id])
-    if "welcome" not in intake.completed_steps:
-        return reverse("patient:step", args=[intake.public_id, "welcome"])
-    missing = selectors.missing_steps(intake)
-    if missing:
-        return reverse("patient:step", args=[intake.public_id, missing[0]])
-    return reverse("patient:review", args=[intake.public_id])
+    resume = _resume_page(intake)
+    if resume is None:
+        return reverse("patient:review", args=[intake.public_id])
+    return page_url(intake, resume[0].id, resume[1])
 
 
-def _next_url(intake: Intake, state: dict) -> str:
-    """After the identity check: the consent to sign, or the questionnaire."""
+def _next_url(request, intake: Intake, state: dict) -> str:
+    """After the identity check: the consent to sign, or the questionnaire (welcome back)."""
     if state.get("purpose") == "sign":
         return reverse("patient:sign", args=[intake.public_id])
+    if intake.status == Intake.Status.DRAFT and "welcome" in intake.completed_steps:
+        resume = _resume_page(intake)
+        where = resume[0].title if resume else REVIEW.title
+        messages.info(
+            request,
+            _("Welcome back. You were on “%(where)s”. Everything you answered is saved.")
+            % {"where": where},
+        )
     return _resume_url(intake)
 
 
@@ -132,7 +159,7 @@ def verify(request, public_id):
         return _link_problem(request, "locked")
     intake, state = access_intake_for_patient(request, public_id, require_verified=False)
     if state.get("verified"):
-        return redirect(_next_url(intake, state))
+        return redirect(_next_url(request, intake, state))
     form = IdentityForm(request.POST if request.method == "POST" else None)
     mismatch = False
     if request.method == "POST" and form.is_valid():
@@ -153,7 +180,7 @@ def verify(request, public_id):
             # shared tablet, say) never reaches the answers.
             request.session.cycle_key()
             request.session[PATIENT_SESSION_KEY] = state
-            return redirect(_next_url(intake, state))
+            return redirect(_next_url(request, intake, state))
         mismatch = True
         if link is None:
             # A tablet hand-over has no link to lock: after as many wrong tries the tablet's
@@ -175,40 +202,58 @@ def verify(request, public_id):
     )
 
 
-@require_http_methods(["GET", "POST"])
-def step(request, public_id, section_id):
-    intake, state, redirect_response = _load(request, public_id)
-    if redirect_response:
-        return redirect_response
-    if section_id not in STEP_INDEX:
-        raise Http404
-    if intake.status != Intake.Status.DRAFT:
-        return redirect("patient:done", intake.public_id)
-    section = STEPS[STEP_INDEX[section_id]]
-    if not section.items:
-        return _welcome(request, intake, state, section)
-    action = request.POST.get("action", "next")
-    form = StepForm(
+def _step_form(request, intake, section, page, *, partial):
+    return StepForm(
         section,
+        page=page,
+        page_done=selectors.page_done(intake, section, page),
         thresholds=selectors.clinic_thresholds(),
         age_years=selectors.intake_age(intake),
         stored=intake.answers,
-        partial=action != "next",
+        partial=partial,
         data=request.POST if request.method == "POST" else None,
     )
+
+
+def _page_or_404(section_id, page):
+    if section_id not in STEP_INDEX:
+        raise Http404
+    section = STEPS[STEP_INDEX[section_id]]
+    if (section.id, page) not in PAGE_INDEX:
+        raise Http404
+    return section
+
+
+@require_http_methods(["GET", "POST"])
+def step(request, public_id, section_id, page=1):
+    intake, state, redirect_response = _load(request, public_id)
+    if redirect_response:
+        return redirect_response
+    section = _page_or_404(section_id, page)
+    if intake.status != Intake.Status.DRAFT:
+        return redirect("patient:done", intake.public_id)
+    if not section.items:
+        return _welcome(request, intake, state, section)
+    action = request.POST.get("action", "next")
+    # "Change" on "Check and send" edits this page and comes straight back there.
+    changing = request.GET.get("change") == "1" or request.POST.get("change") == "1"
+    form = _step_form(request, intake, section, page, partial=action != "next")
     if request.method == "POST" and form.is_valid():
         try:
             services.intake_save_step(
                 intake=intake,
                 section_id=section.id,
+                page=page,
                 values=form.item_values,
                 complete=action == "next",
                 request=request,
             )
         except services.ServiceError:
             return redirect("patient:done", intake.public_id)
-        return redirect(_after_save(intake, section, action))
-    index = STEP_INDEX[section.id]
+        return redirect(_after_save(intake, section, page, action, changing=changing))
+    index = PAGE_INDEX[(section.id, page)]
+    previous = PAGES[index - 1] if index else None
+    blocks = form.display_blocks()
     return render(
         request,
         "screening/patient/step.html",
@@ -216,23 +261,69 @@ def step(request, public_id, section_id):
             intake,
             state,
             form=form,
+            blocks=blocks,
             section=section,
-            step_number=index + 1,
-            previous=STEPS[index - 1].id if index else None,
+            page=page,
+            page_count=len(section.pages),
+            # A page with one question makes that question its heading (the legend is the h1).
+            single=len(blocks) == 1,
+            step_number=STEP_INDEX[section.id] + 1,
+            previous=previous,
+            changing=changing,
+            draft_url=reverse("patient:draft", args=[intake.public_id, section.id, page]),
         ),
+        status=400 if form.errors else 200,
     )
 
 
-def _after_save(intake, section, action) -> str:
-    index = STEP_INDEX[section.id]
+@require_POST
+def draft(request, public_id, section_id, page):
+    """Answers saved as the patient goes (JavaScript, on change): nothing typed is lost when
+    the browser closes. The page is not marked done; an answer still being typed keeps what
+    was stored. Answers with JSON: the intake's new version, or 409 when it changed meanwhile.
+    """
+    intake, state, redirect_response = _load(request, public_id)
+    if redirect_response:
+        return JsonResponse({"saved": False}, status=403)
+    section = _page_or_404(section_id, page)
+    if intake.status != Intake.Status.DRAFT or not section.items:
+        return JsonResponse({"saved": False}, status=409)
+    try:
+        expected = int(request.POST.get("version", ""))
+    except ValueError:
+        return JsonResponse({"saved": False}, status=400)
+    form = _step_form(request, intake, section, page, partial=True)
+    form.is_valid()  # items with a mistake are left out of item_values; the rest are saved
+    try:
+        saved = services.intake_save_step(
+            intake=intake,
+            section_id=section.id,
+            page=page,
+            values=form.item_values,
+            draft=True,
+            expected_version=expected,
+            request=request,
+        )
+    except services.ConflictError:
+        intake.refresh_from_db(fields=["version"])
+        return JsonResponse({"saved": False, "version": intake.version}, status=409)
+    except services.ServiceError:
+        return JsonResponse({"saved": False}, status=409)
+    return JsonResponse({"saved": True, "version": saved.version})
+
+
+def _after_save(intake, section, page, action, *, changing=False) -> str:
+    index = PAGE_INDEX[(section.id, page)]
     if action == "later":
         return reverse("patient:saved", args=[intake.public_id])
-    if action == "back" and index:
-        return reverse("patient:step", args=[intake.public_id, STEPS[index - 1].id])
+    if changing:
+        return reverse("patient:review", args=[intake.public_id])
     if action == "back":
-        return reverse("patient:step", args=[intake.public_id, section.id])
-    if index + 1 < len(STEPS):
-        return reverse("patient:step", args=[intake.public_id, STEPS[index + 1].id])
+        previous_section, previous_page = PAGES[max(index - 1, 0)]
+        return page_url(intake, previous_section.id, previous_page)
+    if index + 1 < len(PAGES):
+        next_section, next_page = PAGES[index + 1]
+        return page_url(intake, next_section.id, next_page)
     return reverse("patient:review", args=[intake.public_id])
 
 
@@ -249,7 +340,7 @@ def _welcome(request, intake, state, section):
                 completed_by=completed_by,
                 request=request,
             )
-            return redirect(_after_save(intake, section, request.POST.get("action", "next")))
+            return redirect(_after_save(intake, section, 1, request.POST.get("action", "next")))
         error = "Please tell us who is filling in this form."
     return render(
         request,
@@ -293,14 +384,48 @@ def review(request, public_id):
             section=REVIEW,
             step_number=TOTAL_STEPS,
             summary=answer_summary(intake),
-            missing=[STEPS[STEP_INDEX[s]] for s in missing],
+            missing=_missing_links(intake),
         ),
+        status=400 if request.method == "POST" and (form.errors or missing) else 200,
     )
 
 
+def _missing_links(intake: Intake) -> list[dict]:
+    """The unfinished pages, each named by its section (and part) with a link to it."""
+    links = []
+    for section_id, page in selectors.missing_pages(intake):
+        section = questionnaire.SECTIONS_BY_ID[section_id]
+        title = section.title
+        if len(section.pages) > 1:
+            title = _("%(title)s, part %(page)s of %(count)s") % {
+                "title": section.title,
+                "page": page,
+                "count": len(section.pages),
+            }
+        links.append({"title": title, "url": page_url(intake, section_id, page)})
+    return links
+
+
 def answer_summary(intake: Intake) -> list[dict]:
-    """Every question of every section with the patient's answer (or "Not answered")."""
-    return section_summaries(intake.answers, thresholds=selectors.clinic_thresholds(), patient=True)
+    """Every question of every section with the patient's answer in words, and a link that
+    changes it and comes straight back ("Not answered" where empty, "Prefer not to say" where
+    the patient chose not to answer an optional question)."""
+    summaries = section_summaries(
+        intake.answers, thresholds=selectors.clinic_thresholds(), patient=True
+    )
+    for entry in summaries:
+        section = entry["section"]
+        for row in entry["items"]:
+            page = section.page_of(row["item"].id)
+            row["change_url"] = page_url(intake, section.id, page) + "?change=1"
+            if (
+                row["item"].optional
+                and not row["answered"]
+                and selectors.page_done(intake, section, page)
+            ):
+                row["answer"] = _("Prefer not to say")
+                row["answered"] = True
+    return summaries
 
 
 @require_http_methods(["GET"])
@@ -308,7 +433,16 @@ def done(request, public_id):
     intake, state, redirect_response = _load(request, public_id)
     if redirect_response:
         return redirect_response
-    return render(request, "screening/patient/done.html", _context(intake, state))
+    return render(
+        request,
+        "screening/patient/done.html",
+        _context(intake, state, planned_areas=_planned_areas(intake)),
+    )
+
+
+def _planned_areas(intake: Intake) -> str:
+    """The areas to be treated, in words, when the clinic has planned them already."""
+    return ", ".join(regions.label(region_id) for region_id in intake.plan_regions)
 
 
 @require_http_methods(["GET"])
