@@ -218,10 +218,10 @@
     });
     form.addEventListener("change", draw);
     map.hidden = false;
-    // With the map on screen the list folds away (one tap opens it); without JavaScript it
-    // stays open and is the way to answer.
+    // On a patient's phone, with the map on screen, the list folds away (one tap opens it);
+    // without JavaScript it stays open and is the way to answer. Staff keep both in view.
     var list = map.parentNode.querySelector("[data-region-list]");
-    if (list) { list.open = false; }
+    if (list && document.body.classList.contains("patient")) { list.open = false; }
     draw();
   }
 
