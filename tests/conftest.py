@@ -126,8 +126,10 @@ def browser():
 def page_factory(browser):
     contexts = []
 
-    def factory(width: int = 1280, height: int = 900):
-        context = browser.new_context(viewport={"width": width, "height": height})
+    def factory(width: int = 1280, height: int = 900, **options):
+        """A page in a new browser context; ``options`` go to ``new_context`` (for example
+        ``has_touch=True, is_mobile=True`` for a phone)."""
+        context = browser.new_context(viewport={"width": width, "height": height}, **options)
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(10_000)

@@ -176,7 +176,7 @@ def test_the_map_is_hidden_until_the_script_shows_it_and_hidden_from_screen_read
     svg = re.search(r"<svg[^>]*>", html).group(0)
     assert 'aria-hidden="true"' in svg
     assert "tabindex" not in html.split("</svg>")[0]
-    assert "Tap the areas on the body, or tick them in the list below." in html
+    assert "Tap the areas on the body. Tap again to take one off." in html
     # The check boxes stay, under the map.
     assert html.index("</svg>") < html.index('type="checkbox"')
 

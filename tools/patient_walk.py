@@ -713,7 +713,7 @@ def all_patient_pages(client) -> list[Page]:
       its follow-ups, answered), "save and finish later", the review page unfinished, empty and
       sent, and the page after sending;
     * on the clinic tablet, a calm adult's questionnaire to the end, and another patient who
-      saves and hands the tablet back;
+      saves and hands the tablet back, then is handed it again (welcome back);
     * the consent signed on the tablet, asking the guardian's and interpreter's questions.
     """
     walker = Walker(client)
@@ -737,6 +737,9 @@ def all_patient_pages(client) -> list[Page]:
     verify = hand_over_tablet(walker, leaving)
     page = confirm_identity(walker, verify, leaving.patient.date_of_birth)
     walk_wizard(walker, page, mode=NO, save_later=True, leave=True)
+    # Handed the tablet again later: "Welcome back" (a message) on the page where they stopped.
+    verify = hand_over_tablet(walker, leaving)
+    confirm_identity(walker, verify, leaving.patient.date_of_birth)
 
     intake = phone_questionnaire(walker, mode=NO, name="Kim Signing")
     clear_for_signing(intake)

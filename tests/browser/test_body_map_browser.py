@@ -37,6 +37,11 @@ def page(page_factory, tmp_path):
     return page
 
 
+def open_list(page):
+    """Unfold the list of areas (folded while the map is on screen)."""
+    page.locator("[data-region-list] > summary").click()
+
+
 def shape(page, view, region):
     return page.locator(f'[data-view="{view}"] [data-region="{region}"]')
 
@@ -57,6 +62,8 @@ def test_the_map_shows_and_a_tap_ticks_and_unticks_the_region(page):
     assert page.locator(".body-map").is_visible()
     assert page.locator(".body-map-svg").bounding_box()["width"] <= PHONE[0]
     assert drawn(page) == {("front", "forearm_hand_right"), ("back", "forearm_hand_right")}
+    # With the map on screen the list folds away; one tap on its summary opens it.
+    assert page.locator('input[value="knee_left"]').is_hidden()
     assert_no_violations(page, "body map")
 
     shape(page, "front", "knee_left").click()
@@ -70,6 +77,7 @@ def test_the_map_shows_and_a_tap_ticks_and_unticks_the_region(page):
 
 
 def test_ticking_in_the_list_updates_the_map(page):
+    open_list(page)
     page.locator('input[value="lumbar"]').check()
 
     assert ("back", "lumbar") in drawn(page)
@@ -77,6 +85,7 @@ def test_ticking_in_the_list_updates_the_map(page):
 
 def test_a_tap_on_part_of_a_ticked_whole_arm_unticks_the_alias_and_keeps_the_rest(page):
     shape(page, "front", "forearm_hand_right").click()  # untick the forearm first
+    open_list(page)
     page.locator('input[value="upper_limb_right"]').check()
     assert drawn(page) == {
         (view, region)
@@ -91,6 +100,7 @@ def test_a_tap_on_part_of_a_ticked_whole_arm_unticks_the_alias_and_keeps_the_res
 
 
 def test_a_tap_inside_the_upper_quadrant_ticks_its_other_regions(page):
+    open_list(page)
     page.locator('input[value="upper_quadrant_left"]').check()
 
     shape(page, "back", "shoulder_girdle_left").click()

@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from screening.engine import rules
+from screening.engine import questionnaire, rules
 from screening.models import Intake, ScreeningResult
 from screening.permissions import Role
 from tests.conftest import (
@@ -22,7 +22,7 @@ from tests.conftest import (
     make_patient,
     make_step_data,
     make_user,
-    question_steps,
+    question_pages,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -79,12 +79,27 @@ def set_field(page, name: str, value) -> None:
         page.locator(f'[name="{name}"]').fill(value)
 
 
-def answer_step(page, section_id: str, answers: dict | None = None) -> None:
-    """Fill the calm answers of a step, then ``answers`` in order."""
+def page_path(section_id: str, number: int = 1) -> str:
+    """The end of a wizard page's address: ``/step/<section>/`` or ``/step/<section>/<n>/``."""
+    return f"/step/{section_id}/" if number == 1 else f"/step/{section_id}/{number}/"
+
+
+def following_path(section_id: str, number: int = 1) -> str:
+    """Where Next leads from this page: the next page, or "Check and send" after the last."""
+    pages = question_pages()
+    index = pages.index((section_id, number))
+    return page_path(*pages[index + 1]) if index + 1 < len(pages) else "/review/"
+
+
+def answer_page(page, section_id: str, number: int = 1, answers: dict | None = None) -> None:
+    """Fill the calm answers of one page of a step, then ``answers`` (those on this page) in
+    order."""
+    items = questionnaire.SECTIONS_BY_ID[section_id].pages[number - 1]
     calm = make_step_data(section_id)
     calm.pop("action")
     for name, value in {**calm, **(answers or {})}.items():
-        set_field(page, name, value)
+        if name.split("__")[0] in items:
+            set_field(page, name, value)
 
 
 def press(page, button: str, url_part: str) -> None:
@@ -105,7 +120,8 @@ def send_answers(page, public_id) -> None:
 def test_wizard_on_a_phone_resumes_after_closing_and_screens_the_answers(live_server, page_factory):
     intake = make_intake(make_patient(full_name="Alex Morgan", date_of_birth=DOB))
     link_url = live_server.url + reverse("patient:open", args=[make_link(intake).token])
-    steps = question_steps()
+    pages = question_pages()
+    bleeding = pages.index(("bleeding", 1))
     page = page_factory(*PHONE)
 
     # The link is exchanged for a session and the token leaves the address bar.
@@ -117,11 +133,11 @@ def test_wizard_on_a_phone_resumes_after_closing_and_screens_the_answers(live_se
     shot(page, "01-welcome")
     assert fits_the_screen(page)
     start_welcome(page)
-    for number, section_id in enumerate(steps[:4], start=2):
-        answer_step(page, section_id, PREGNANT if section_id == "pregnancy" else None)
-        shot(page, f"{number:02d}-{section_id}")
-        assert fits_the_screen(page), section_id
-        press(page, "Next", f"/step/{steps[number - 1]}/")
+    for number, (section_id, part) in enumerate(pages[:bleeding], start=2):
+        answer_page(page, section_id, part, PREGNANT)
+        shot(page, f"{number:02d}-{section_id}-{part}")
+        assert fits_the_screen(page), (section_id, part)
+        press(page, "Next", following_path(section_id, part))
 
     # Half-way: the browser is closed, and the link opened again in a fresh one.
     page.context.close()
@@ -129,33 +145,37 @@ def test_wizard_on_a_phone_resumes_after_closing_and_screens_the_answers(live_se
     page.goto(link_url)
     confirm_dob(page, DOB)
     page.wait_for_url("**/step/bleeding/")
+    assert "Welcome back. You were on “Bleeding and medicines”." in page.content()
     press(page, "Back", "/step/pregnancy/")
     assert page.locator('input[name="pregnancy__answer"][value="yes"]').is_checked()
     assert page.locator('[name="pregnancy__weeks"]').input_value() == "20"
     press(page, "Next", "/step/bleeding/")
+    answer_page(page, "bleeding", 1)
+    shot(page, f"{bleeding + 2:02d}-bleeding-1")
+    press(page, "Next", "/step/bleeding/2/")
 
     # Follow-ups appear as the patient answers, and go away again with a "no".
     inr = page.locator('[name="blood_thinner_use__latest_inr"]')
     assert inr.is_hidden()
-    answer_step(page, "bleeding", ON_WARFARIN)
+    answer_page(page, "bleeding", 2, ON_WARFARIN)
     assert inr.is_visible()
     set_field(page, "blood_thinner_use__answer", "no")
     assert inr.is_hidden()
     assert page.locator('[name="blood_thinner_use__agents"]').first.is_hidden()
-    answer_step(page, "bleeding", ON_WARFARIN)
-    shot(page, "06-bleeding")
+    answer_page(page, "bleeding", 2, ON_WARFARIN)
+    shot(page, f"{bleeding + 3:02d}-bleeding-2")
     assert fits_the_screen(page)
-    for number, section_id in enumerate(steps[5:], start=7):
-        press(page, "Next", f"/step/{section_id}/")
-        answer_step(page, section_id)
-        shot(page, f"{number:02d}-{section_id}")
-        assert fits_the_screen(page), section_id
-    press(page, "Next", "/review/")
-    shot(page, "13-review")
+    press(page, "Next", following_path("bleeding", 2))
+    for number, (section_id, part) in enumerate(pages[bleeding + 2 :], start=bleeding + 4):
+        answer_page(page, section_id, part)
+        shot(page, f"{number:02d}-{section_id}-{part}")
+        assert fits_the_screen(page), (section_id, part)
+        press(page, "Next", following_path(section_id, part))
+    shot(page, f"{len(pages) + 2:02d}-review")
     assert fits_the_screen(page)
     assert "Some pages are not finished yet" not in page.content()
     send_answers(page, intake.public_id)
-    shot(page, "14-done")
+    shot(page, f"{len(pages) + 3:02d}-done")
     assert "Your answers have been sent" in page.content()
 
     intake.refresh_from_db()
@@ -211,11 +231,9 @@ def test_tablet_hand_over_from_front_desk_to_patient_and_back(live_server, page_
     confirm_dob(page, DOB)
     page.wait_for_url("**/step/welcome/")
     start_welcome(page)
-    steps = question_steps()
-    for index, section_id in enumerate(steps):
-        answer_step(page, section_id)
-        following = f"/step/{steps[index + 1]}/" if index + 1 < len(steps) else "/review/"
-        press(page, "Next", following)
+    for section_id, part in question_pages():
+        answer_page(page, section_id, part)
+        press(page, "Next", following_path(section_id, part))
     send_answers(page, intake.public_id)
 
     assert "Please return this tablet to reception" in page.content()
