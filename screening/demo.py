@@ -18,6 +18,7 @@ from screening.engine import questionnaire, rules, synthetic
 from screening.engine.synthetic import negative_answers
 from screening.models import ClinicSettings, Intake, Patient, ScreeningResult, User
 from screening.roles import Role
+from screening.services.screenings import flag_summary
 
 DEMO_ACCOUNTS = (
     # username, role, password, first name, last name, profession, registration
@@ -333,6 +334,7 @@ def generate_intakes(
                 result = rules.evaluate(answers, plan, thresholds)
                 intake.latest_outcome = result.outcome
                 intake.latest_flag_count = len(result.flags)
+                intake.latest_flags = flag_summary(result.flags)
                 results.append((intake, result, plan))
             intakes.append(intake)
         Intake.objects.bulk_create(intakes)

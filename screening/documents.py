@@ -4,12 +4,15 @@ This module builds plain template contexts from an intake (patient, practitioner
 plan, the latest screening and the practitioner's resolutions); ``screening.pdf`` renders them.
 Nothing here writes to the database.
 
-Wording. The patient-facing text lives in two places only: the fixed paragraphs in
-``templates/screening/pdf/`` and the tables below (flag titles and explanations, technique
-descriptions, aftercare blocks). It is our own plain-English wording of clinical reference
-§5-§7, aimed at a reading age of about 12 (US grade 7). Frequencies are the Brady [R1] and Witt
-[R5] figures of §6 (with White [R6], Chen [R8] and McCulloch [R10] where Brady has none); the
-figures that circulate on clinic forms could not be traced to a study and are never printed.
+Wording. The patient-facing text lives in the fixed paragraphs in ``templates/screening/pdf/``,
+the tables below (flag titles and explanations, technique descriptions, aftercare blocks) and,
+for what the practitioner will do about each flag, the rules' ``patient_modification`` or the
+practitioner's own ``FlagResolution.patient_wording`` (see `_patient_wording`); the
+practitioner's mitigation and justification are clinical notes and never printed for the
+patient. It is our own plain-English wording of clinical reference §5-§7, aimed at a reading
+age of about 12 (US grade 7). Frequencies are the Brady [R1] and Witt [R5] figures of §6 (with
+White [R6], Chen [R8] and McCulloch [R10] where Brady has none); the figures that circulate on
+clinic forms could not be traced to a study and are never printed.
 """
 
 from __future__ import annotations
@@ -19,17 +22,19 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
+from django.utils.text import slugify
 
 from screening import selectors
 from screening.engine import questionnaire, regions, rules
 from screening.models import ClinicSettings, Consent, Intake
 
 # The version of the patient-facing consent wording, printed on every consent form and stored
-# with every signed consent. Bump it whenever a change to consent.html, _base.html or the
-# wording tables of this module could change what a patient reads or agrees to (a new risk, a
-# new frequency, a reworded statement). Layout-only changes (spacing, fonts, colours) do not
-# bump it. Format: "consent-<year>.<month>-<n>", n restarting at 1 each month.
-CONSENT_TEXT_VERSION = "consent-2026.11-1"
+# with every signed consent. Bump it whenever a change to consent.html, _consent_body.html,
+# _base.html, the wording tables of this module or the rules' ``patient_modification`` could
+# change what a patient reads or agrees to (a new risk, a new frequency, a reworded statement).
+# Layout-only changes (spacing, fonts, colours) do not bump it. Format:
+# "consent-<year>.<month>-<n>", n restarting at 1 each month.
+CONSENT_TEXT_VERSION = "consent-2026.12-1"
 
 # Likewise for the aftercare sheet (printed in its footer, not stored).
 AFTERCARE_TEXT_VERSION = "aftercare-2026.11-1"
@@ -292,6 +297,19 @@ class Block:
     urgent: bool = False
 
 
+# What the consent says the practitioner will do about a flag, in the patient's words: the
+# resolution's own patient wording, else the rule's suggested patient wording carried by the
+# finding, else this. The practitioner's mitigation and justification are clinical notes for
+# staff and are never printed for the patient.
+GENERIC_PATIENT_WORDING = (
+    "Your practitioner will adapt the treatment for this and will explain how before starting."
+)
+# An override of an absolute flag without the practitioner's own patient wording.
+GENERIC_OVERRIDE_WORDING = (
+    "Your practitioner explained this reason to you, and has written down in your records why "
+    "they decided to go ahead."
+)
+
 # The short sources line printed in small type at the end of each document.
 CONSENT_SOURCES = (
     "Figures: Brady et al., J Man Manip Ther 2014 (7,629 dry needling treatments) [R1]; "
@@ -305,6 +323,43 @@ AFTERCARE_SOURCES = (
     "South African dry needling safety guideline, Board Notice 121 [G8]; reviews of needling "
     "soreness [R29b][R35]. Wording follows the clinic's clinical reference, section 7."
 )
+
+
+# Letters that Unicode does not decompose into an ASCII letter and an accent, so that slugify
+# would drop them ("Łukasiewicz" -> "ukasiewicz"): spelled out first.
+_ASCII_LETTERS = str.maketrans(
+    {
+        "Ł": "L",
+        "ł": "l",
+        "Ø": "O",
+        "ø": "o",
+        "Đ": "D",
+        "đ": "d",
+        "Ð": "D",
+        "ð": "d",
+        "Þ": "Th",
+        "þ": "th",
+        "ß": "ss",
+        "Æ": "Ae",
+        "æ": "ae",
+        "Œ": "Oe",
+        "œ": "oe",
+        "ı": "i",
+    }
+)
+
+
+def pdf_filename(kind: str, intake: Intake) -> str:
+    """The download name of a document: ``<kind>-<surname>-<YYYY-MM-DD>.pdf``.
+
+    The surname is the last word of the patient's full name in ASCII (slugified; "patient"
+    when nothing is left, as for a name in another script), the date the appointment's local
+    date, so that a printed or saved file says whose it is and for which visit.
+    """
+    words = intake.patient.full_name.split()
+    surname = slugify(words[-1].translate(_ASCII_LETTERS)) if words else ""
+    day = timezone.localtime(intake.appointment_at).date().isoformat()
+    return f"{kind}-{surname or 'patient'}-{day}.pdf"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -610,12 +665,6 @@ class _Base:
                 wording = FlagWording(_item_title(item_id), "")
             resolution = self.resolutions.get((item_id, finding["level"]))
             override = resolution is not None and resolution.kind == "override"
-            if resolution is None:
-                action = ""
-            elif override:
-                action = resolution.justification or resolution.mitigation
-            else:
-                action = resolution.mitigation or resolution.justification
             risks.append(
                 {
                     "item": item_id,
@@ -624,10 +673,27 @@ class _Base:
                     "detail": _flag_detail(item_id, answers.get(item_id) or {}, self.thresholds),
                     "serious": finding["level"] == rules.ABSOLUTE,
                     "override": override,
-                    "action": action,
+                    "patient_wording": _patient_wording(finding, resolution, override),
                 }
             )
         return risks
+
+
+def _patient_wording(finding: dict, resolution, override: bool) -> str:
+    """What the patient reads under "What your practitioner will do" for one flag.
+
+    The practitioner's own patient wording comes first. Otherwise a relative flag prints the
+    rule's suggested wording (findings stored before it existed have no
+    ``patient_modification`` key and get the generic sentence); an override prints the generic
+    override sentence, because the rule's wording for an absolute flag says what happens when
+    the practitioner does not go ahead.
+    """
+    own = (getattr(resolution, "patient_wording", "") or "").strip()
+    if own:
+        return own
+    if override:
+        return GENERIC_OVERRIDE_WORDING
+    return (finding.get("patient_modification") or "").strip() or GENERIC_PATIENT_WORDING
 
 
 def _flags(screening) -> list[dict]:
@@ -804,3 +870,8 @@ def _join(words: list[str]) -> str:
     if len(words) <= 1:
         return "".join(words)
     return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def consent_wording(finding: dict, resolution, *, override: bool) -> str:
+    """What the patient's consent says for one flag (the review page previews it)."""
+    return _patient_wording(finding, resolution, override)

@@ -116,6 +116,8 @@ class RegionsWidget(forms.Widget):
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
+        # Staff read "Right"/"Left" (the patient's own); a patient reads "Your right".
+        context["widget"]["staff"] = self.attrs.get("data-viewer") == "staff"
         chosen = set(context["widget"]["value"])
         base_id = context["widget"]["attrs"].get("id", name)
         groups = []
@@ -679,7 +681,7 @@ class PlanForm(VersionedForm):
     regions = forms.MultipleChoiceField(
         label=_("Body regions to needle"),
         choices=[(r, r) for r in (*regions.REGIONS, *regions.ALIASES)],
-        widget=RegionsWidget,
+        widget=RegionsWidget(attrs={"data-viewer": "staff"}),
         error_messages={"required": _("Choose at least one body region.")},
     )
     able_to_understand_and_decide = forms.ChoiceField(
@@ -729,6 +731,15 @@ class ResolutionForm(VersionedForm):
         required=False,
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    # Printed on the consent instead of the rule's suggested patient wording; the mitigation
+    # and justification above are for staff only and never reach the patient's consent.
+    patient_wording = forms.CharField(
+        label=_("Wording for the patient (printed on the consent)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Plain words the patient will read. Leave empty to use the suggested wording."),
     )
 
 

@@ -257,6 +257,9 @@ class Intake(models.Model):
     # Denormalised from the latest screening so that the queue needs no join.
     latest_outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
     latest_flag_count = models.PositiveSmallIntegerField(default=0)
+    # The latest screening's flags, [{"item", "level"}] (absolute then relative), so that the
+    # queue shows them without reading every screening.
+    latest_flags = models.JSONField(default=list, blank=True)
 
     completed_by = models.CharField(max_length=20, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -346,6 +349,10 @@ class FlagResolution(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     mitigation = models.TextField(blank=True)
     justification = models.TextField(blank=True)
+    # The practitioner's own plain words for the patient, printed on the consent form in place
+    # of the rule's suggested patient wording; the mitigation and justification are for staff
+    # and never printed for the patient.
+    patient_wording = models.TextField(blank=True)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     superseded_at = models.DateTimeField(null=True, blank=True)

@@ -20,6 +20,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from screening import documents, pdf, selectors, services
+from screening.engine.rules import RULES_BY_CODE
 from screening.models import ClinicSettings, Consent, Intake, ScreeningResult
 from tests.conftest import make_patient
 from tests.factories import make_submitted_intake, set_plan
@@ -48,6 +49,10 @@ MINOR = {
 INTERPRETER = {"interpreter_needed": {"answer": True, "language": "Polish"}}
 INTERPRETER_BOOKED = {"interpreter_needed": {"qualified_interpreter_available": True}}
 FIRST_TIME = {"previous_needling_reaction": {"previous_experience": "never"}}
+
+# The rule's patient wording for a controlled INR (clinical reference §5 element 6: the flags
+# and how the plan was modified, in the patient's words).
+BLEED_PATIENT_WORDING = RULES_BY_CODE["DN-BLEED-VKA"].patient_modification
 
 PNEUMOTHORAX = "collapsed lung"
 ESTIM_ADDENDUM = "Extra information: electrical stimulation"
@@ -120,14 +125,16 @@ def html_page(body: str) -> str:
 # Content by case
 
 
-def test_consent_bleeding_risk_prints_flag_mitigation_and_frequencies(practitioner):
+def test_consent_bleeding_risk_prints_flag_patient_wording_and_frequencies(practitioner):
     intake = clear_intake(practitioner, WARFARIN)
 
     text = text_of(pdf.render_consent(intake))
 
     assert "Blood-thinning medicine" in text
     assert "You take warfarin. Your latest INR was 2.4, 3 days ago." in text
-    assert MITIGATION in text
+    # What the practitioner will do, in the patient's words; the mitigation is for staff.
+    assert "What your practitioner will do: " + BLEED_PATIENT_WORDING in text
+    assert MITIGATION not in text
     assert "(7.6%)" in text and "(4.7%)" in text and "(19%)" in text
     assert "1 moderate bleed" in text and "This applies to you" in text
     assert PNEUMOTHORAX not in text.lower() and "pneumothorax" not in text.lower()
@@ -295,7 +302,7 @@ def test_info_findings_are_not_printed_as_risks(practitioner):
     assert "did not show anything that needs extra care" in text
 
 
-def test_override_prints_written_justification(practitioner):
+def test_override_says_plainly_the_practitioner_went_ahead_and_why(practitioner):
     intake = clear_intake(
         practitioner,
         {"blood_thinner_use": {"answer": True, "agents": ["warfarin"], "latest_inr": 3.6}},
@@ -304,8 +311,72 @@ def test_override_prints_written_justification(practitioner):
     text = text_of(pdf.render_consent(intake))
 
     assert "Special care" in text.title() or "SPECIAL CARE" in text
-    assert "Why your practitioner thinks it is safe to go ahead" in text
-    assert JUSTIFICATION in text
+    assert (
+        "Why your practitioner thinks it is safe to go ahead: usually this is a reason not to use "
+        "needles under this plan, but your practitioner has decided that going ahead is "
+        "reasonable for you. " + documents.GENERIC_OVERRIDE_WORDING
+    ) in text
+    # The written clinical justification stays in the record, not on the patient's form.
+    assert JUSTIFICATION not in text and MITIGATION not in text
+
+
+def test_override_prints_the_practitioners_patient_wording(practitioner):
+    own = "Your blood test today was in the safe range, so we will needle gently near the surface."
+    intake = make_submitted_intake(
+        {"blood_thinner_use": {"answer": True, "agents": ["warfarin"], "latest_inr": 3.6}},
+        practitioner=practitioner,
+    )
+    set_plan(intake, practitioner, ["manual_static"], ["lumbar"])
+    intake.refresh_from_db()
+    services.flag_resolve(
+        actor=practitioner,
+        intake=intake,
+        item="blood_thinner_use",
+        justification=JUSTIFICATION,
+        patient_wording=own,
+        expected_version=intake.version,
+    )
+    intake.refresh_from_db()
+    services.review_decide(
+        actor=practitioner,
+        intake=intake,
+        decision=Intake.Decision.CLEARED_WITH_MODIFICATIONS,
+        expected_version=intake.version,
+    )
+    intake.refresh_from_db()
+
+    text = text_of(pdf.render_consent(intake))
+
+    assert "going ahead is reasonable for you. " + own in text
+    assert documents.GENERIC_OVERRIDE_WORDING not in text
+    assert JUSTIFICATION not in text
+
+
+def test_consent_with_many_flags_prints_no_clinician_wording(practitioner):
+    intake = clear_intake(
+        practitioner,
+        {
+            **WARFARIN,
+            **PREGNANT_20_WEEKS,
+            "anxiety_mental_health": {"answer": True},
+            "fainting_history": {"answer": True},
+            "lung_disease_or_previous_pneumothorax": {"answer": True},
+            "metal_allergy": {"answer": True},
+        },
+        techniques=("manual_static", "pistoning"),
+        regions=("shoulder_girdle_left",),
+    )
+    findings = selectors.flags_of(selectors.latest_screening(intake))
+
+    text = text_of(pdf.render_consent(intake))
+
+    assert len(findings) == 6
+    for finding in findings:
+        assert finding["patient_modification"] in text, finding["item"]
+        assert finding["modification"] not in text, finding["item"]
+    for jargon in ("pistoning", "web space", "trapezius", "bracketing", "pleura", "tangential"):
+        assert jargon not in text.lower()
+    assert MITIGATION not in text
 
 
 def test_aftercare_first_session_adds_fainting_advice(practitioner):
@@ -388,7 +459,8 @@ def test_consent_body_partial_on_screen_leaves_out_signature_blocks(practitioner
     screen = render_to_string("screening/pdf/_consent_body.html", {"c": context, "on_screen": True})
 
     assert "Your own health: what needs extra care" in screen
-    assert MITIGATION in screen
+    assert BLEED_PATIENT_WORDING in screen
+    assert MITIGATION not in screen
     assert "I agree to dry needling as described in this form." in screen
     assert 'id="patient-block"' not in screen and 'id="practitioner-block"' not in screen
     assert 'id="patient-block"' in pdf.consent_html(intake)
@@ -410,6 +482,88 @@ def test_list_bullets_are_printed_as_text_in_the_pdf_only(practitioner):
     assert "• Small bruises, or a drop of blood" in aftercare.replace("\u2002", " ")
     # The agreement's statements are check boxes, not bullets.
     assert "• I agree to dry needling" not in consent.replace("\u2002", " ")
+
+
+# ---------------------------------------------------------------------------------------------
+# Page layout: no page of a few stray lines
+
+
+LAYOUT_CASES = {
+    "no flags": ({}, ("manual_static",), ("lumbar",)),
+    # Once printed its sources alone on a fourth page.
+    "one flag": (
+        {"skin_prep_or_adhesive_allergy": {"answer": True}},
+        ("manual_static",),
+        ("lumbar",),
+    ),
+    "many flags": (
+        {
+            **WARFARIN,
+            "anxiety_mental_health": {"answer": True},
+            "fainting_history": {"answer": True},
+            "diabetes": {"answer": True},
+            "metal_allergy": {"answer": True},
+            "latex_allergy": {"answer": True},
+            "frailty": {"answer": True},
+            "lung_disease_or_previous_pneumothorax": {"answer": True},
+        },
+        ("manual_static", "pistoning"),
+        ("shoulder_girdle_left", "lumbar"),
+    ),
+    # Once printed its aftercare sources alone on page 2.
+    "e-stim, no flags": ({}, ("manual_static", "estim"), ("knee_left", "thigh_left")),
+}
+MIN_LINES_PER_PAGE = 8
+
+
+def page_lines(data: bytes) -> list[list[str]]:
+    """Each page's text lines, without the running footer (patient, version and page number)."""
+    reader = PdfReader(io.BytesIO(data))
+    pages = []
+    for page in reader.pages:
+        lines = [line.strip() for line in page.extract_text().splitlines() if line.strip()]
+        pages.append([line for line in lines if "Page " not in line and "Patient: " not in line])
+    return pages
+
+
+@pytest.mark.parametrize("case", list(LAYOUT_CASES))
+def test_consent_pages_are_never_a_few_stray_lines(practitioner, case):
+    extra, techniques, regions = LAYOUT_CASES[case]
+    intake = clear_intake(practitioner, extra, techniques=techniques, regions=regions)
+
+    pages = page_lines(pdf.render_consent(intake))
+    last = " ".join(pages[-1])
+
+    assert min(len(lines) for lines in pages) >= MIN_LINES_PER_PAGE, [len(p) for p in pages]
+    # The agreement, the signature blocks under it and the sources end the form together.
+    assert "10. Your agreement" in last
+    assert "I agree to dry needling as described in this form." in last
+    assert "Name, profession and registration" in last
+    assert "Sources (marked R1, R5" in last
+
+
+@pytest.mark.parametrize("case", list(LAYOUT_CASES))
+def test_aftercare_sources_never_stand_alone_on_a_page(practitioner, case):
+    extra, techniques, regions = LAYOUT_CASES[case]
+    intake = clear_intake(practitioner, extra, techniques=techniques, regions=regions)
+
+    pages = page_lines(pdf.render_aftercare(intake))
+    last = " ".join(pages[-1])
+
+    assert len(pages) <= 2
+    assert "Based on: Brady" in last
+    assert last.index("Based on: Brady") > 0  # something of the sheet itself comes first
+    assert min(len(lines) for lines in pages) >= MIN_LINES_PER_PAGE - 2, [len(p) for p in pages]
+
+
+def test_with_an_interpreter_the_agreement_stays_with_the_patients_signature(practitioner):
+    intake = clear_intake(practitioner, INTERPRETER, clinician=INTERPRETER_BOOKED)
+
+    pages = [" ".join(lines) for lines in page_lines(pdf.render_consent(intake))]
+    agreement = next(page for page in pages if "10. Your agreement" in page)
+
+    assert agreement.index("I agree to dry needling") < agreement.index("Patient Name:")
+    assert "Sources (marked R1, R5" in pages[-1] and "Practitioner" in pages[-1]
 
 
 # ---------------------------------------------------------------------------------------------

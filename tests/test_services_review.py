@@ -59,7 +59,9 @@ def test_absolute_flag_cannot_be_cleared_without_plan_change_or_override(practit
     set_plan(intake, practitioner, ["manual_static"], ["lumbar"])
     intake.refresh_from_db()
 
-    with pytest.raises(services.ServiceError, match="still open: blood_thinner_use"):
+    with pytest.raises(
+        services.ServiceError, match="still open: Anticoagulant or antiplatelet medicine"
+    ):
         services.review_decide(
             actor=practitioner, intake=intake, decision="cleared", expected_version=intake.version
         )
@@ -239,3 +241,40 @@ def test_submit_refuses_a_completed_step_whose_answers_became_incomplete():
     with pytest.raises(services.ServiceError, match="not finished"):
         services.intake_submit(intake=intake)
     assert selectors.missing_steps(intake) == ["bleeding"]
+
+
+def test_plain_cleared_is_refused_once_a_flag_was_mitigated_or_overridden(practitioner):
+    intake = make_submitted_intake(WARFARIN_HIGH_INR)
+    set_plan(intake, practitioner, ["manual_static"], ["lumbar"])
+    intake.refresh_from_db()
+    services.flag_resolve(
+        actor=practitioner,
+        intake=intake,
+        item="blood_thinner_use",
+        justification="INR rechecked today at 2.6, within range; superficial needling only.",
+        expected_version=intake.version,
+    )
+
+    with pytest.raises(services.ServiceError, match="Cleared with modifications"):
+        services.review_decide(
+            actor=practitioner, intake=intake, decision="cleared", expected_version=intake.version
+        )
+    record = services.review_decide(
+        actor=practitioner,
+        intake=intake,
+        decision="cleared_with_modifications",
+        expected_version=intake.version,
+    )
+    assert record.decision == "cleared_with_modifications"
+
+
+def test_plain_cleared_stays_possible_when_nothing_was_flagged(practitioner):
+    intake = make_submitted_intake()
+    set_plan(intake, practitioner, ["manual_static"], ["lumbar"])
+    intake.refresh_from_db()
+
+    record = services.review_decide(
+        actor=practitioner, intake=intake, decision="cleared", expected_version=intake.version
+    )
+
+    assert record.decision == "cleared"

@@ -475,3 +475,77 @@ def test_tablet_identity_check_ends_the_session_after_five_wrong_dates(client, f
     assert "return this tablet" in responses[4].content.decode()
     assert PATIENT_SESSION_KEY not in client.session
     assert client.get(url).status_code == 404
+
+
+# ---------------------------------------------------------------------------------------------
+# Printed documents: downloaded under the patient's name and the appointment's date
+
+
+def _cleared_intake_for(practitioner, full_name: str, appointment_at) -> Intake:
+    from screening import services
+    from tests.factories import make_submitted_intake, set_plan
+
+    intake = make_submitted_intake(
+        {},
+        practitioner=practitioner,
+        patient=make_patient(full_name=full_name),
+        appointment_at=appointment_at,
+    )
+    set_plan(intake, practitioner, ["manual_static"], ["lumbar"])
+    intake.refresh_from_db()
+    services.review_decide(
+        actor=practitioner,
+        intake=intake,
+        decision=Intake.Decision.CLEARED,
+        expected_version=intake.version,
+    )
+    intake.refresh_from_db()
+    return intake
+
+
+# 23:30 UTC on 1 July is 00:30 on 2 July in London: the file carries the clinic's local date.
+LATE_EVENING_UTC = datetime.datetime(2027, 7, 1, 23, 30, tzinfo=datetime.UTC)
+
+
+@pytest.mark.parametrize(
+    ("url_name", "filename"),
+    [
+        ("desk:consent_pdf", "consent-lukasiewicz-novakova-2027-07-02.pdf"),
+        ("desk:aftercare_pdf", "aftercare-lukasiewicz-novakova-2027-07-02.pdf"),
+    ],
+)
+def test_documents_download_as_attachments_named_for_the_patient_and_the_visit(
+    client, front_desk, practitioner, settings, url_name, filename
+):
+    settings.TIME_ZONE = "Europe/London"
+    intake = _cleared_intake_for(practitioner, "Zoë Łukasiewicz-Nováková", LATE_EVENING_UTC)
+    client.force_login(front_desk)
+
+    response = client.get(reverse(url_name, args=[intake.public_id]))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == f'attachment; filename="{filename}"'
+    assert response.content.startswith(b"%PDF")
+
+
+@pytest.mark.parametrize(
+    ("full_name", "surname"),
+    [
+        ("Harold  Kemp ", "kemp"),
+        ("Anne-Marie O'Brien", "obrien"),
+        ("Åsa Ødegård", "odegard"),
+        ("Иван Петров", "patient"),  # nothing left in ASCII
+        ("李", "patient"),
+    ],
+)
+def test_document_file_names_use_the_last_word_of_the_name_in_ascii(
+    practitioner, settings, full_name, surname
+):
+    from screening.documents import pdf_filename
+
+    settings.TIME_ZONE = "Europe/London"
+    intake = make_intake(patient=make_patient(full_name=full_name), appointment_at=LATE_EVENING_UTC)
+
+    assert pdf_filename("consent", intake) == f"consent-{surname}-2027-07-02.pdf"
+    assert pdf_filename("aftercare", intake) == f"aftercare-{surname}-2027-07-02.pdf"

@@ -1,6 +1,7 @@
 """Practitioner pages: the queue (fixed query count), the detail page and its forms."""
 
 import datetime
+import re
 import threading
 
 import pytest
@@ -116,13 +117,15 @@ def test_queue_ignores_bad_filter_values(client, practitioner):
     assert _queue_rows(response) == _queue_rows(unfiltered)
 
 
-def _flags_cell(html: str, name: str) -> str:
+def _flag_chips(html: str, name: str) -> list[str]:
+    """The flag chips of a patient's queue row, as "label (level)" in words."""
     row = html[html.index(name) :]
     row = row[: row.index("</tr>")]
-    start = row.index('<td class="d-none d-sm-table-cell">') + len(
-        '<td class="d-none d-sm-table-cell">'
+    chips = re.findall(
+        r'<span class="flag-chip chip-\w+">([^<]+)<span class="visually-hidden"> \(([^)]+)\)',
+        row,
     )
-    return row[start : row.index("</td>", start)].strip()
+    return [f"{label} ({level})" for label, level in chips]
 
 
 def test_queue_counts_only_absolute_and_relative_findings_as_flags(client, practitioner):
@@ -146,9 +149,16 @@ def test_queue_counts_only_absolute_and_relative_findings_as_flags(client, pract
     findings = selectors.latest_screening(first_time).findings
     assert [(f["item"], f["level"]) for f in findings] == [("previous_needling_reaction", "info")]
     assert (first_time.latest_outcome, first_time.latest_flag_count) == ("clear", 0)
-    assert _flags_cell(html, "First Timer") == "0"
+    assert _flag_chips(html, "First Timer") == []
     assert risky.latest_flag_count == 2
-    assert _flags_cell(html, "Risky Person") == "2"
+    assert risky.latest_flags == [
+        {"item": "blood_thinner_use", "level": "absolute"},
+        {"item": "skin_lesion_or_local_infection", "level": "absolute"},
+    ]
+    assert _flag_chips(html, "Risky Person") == [
+        "Blood-thinning medicine (absolute contraindication)",
+        "Skin problem or infection (absolute contraindication)",
+    ]
 
 
 def test_detail_shows_flags_with_sources_and_audits_the_view(client, practitioner):
@@ -160,13 +170,16 @@ def test_detail_shows_flags_with_sources_and_audits_the_view(client, practitione
     html = response.content.decode()
     assert "Infection, wound or skin problem" in html or "skin" in html.lower()
     assert "pending plan" in html
-    assert "[R16]" in html  # a source expanded to its citation
+    # A source code links to its citation in the legend at the foot of the page.
+    assert '<a href="#source-R16" title="' in html
+    assert '<div id="source-R16"><dt>R16</dt>' in html
     assert AuditEvent.objects.filter(action="intake.view", intake=intake).count() == 1
 
 
 def _quoted_answer(html: str, item_id: str) -> str:
     """The answer a flag on the detail page quotes, as HTML."""
-    finding = html[html.index(f'id="f-{item_id}"') :]
+    anchor = "flag-" + item_id.replace("_", "-")
+    finding = html[html.index(f'id="{anchor}"') :]
     start = finding.index("finding-answer")
     return finding[start : finding.index("</p>", start)]
 
@@ -217,7 +230,11 @@ def test_plan_post_rescreens_and_says_which_flags_disappeared(client, practition
         follow=True,
     )
 
-    assert "No longer flagged" in response.content.decode()
+    # The lesion away from the plan is no longer a flag, and the message says where it went.
+    assert (
+        "No longer a flag, still listed under Also noted: Infection, wound or skin problem."
+        in response.content.decode()
+    )
     intake.refresh_from_db()
     assert intake.latest_outcome == "clear"
 
@@ -311,7 +328,7 @@ def test_decide_with_open_flags_shows_why(client, practitioner):
     )
 
     assert response.status_code == 400
-    assert "still open: anxiety_mental_health" in response.content.decode()
+    assert "still open: Anxiety or other mental-health condition" in response.content.decode()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -349,3 +366,40 @@ def test_concurrent_plan_saves_one_wins_the_other_conflicts(practitioner, clinic
     assert sorted(outcomes) == ["conflict", "saved"]
     intake.refresh_from_db()
     assert intake.version == version + 1
+
+
+def test_queue_shows_what_waits_for_the_practitioner_and_consent_badges(client, practitioner):
+    from screening.models import Consent
+
+    waiting = make_submitted_intake(
+        WARFARIN, patient=make_patient(full_name="Waiting Patient"), appointment_at=_today_at(9)
+    )
+    Intake.objects.filter(pk=waiting.pk).update(practitioner=practitioner)
+    client.force_login(practitioner)
+
+    html = client.get(reverse("review:queue")).content.decode()
+    assert "Waiting for you" in html
+    assert "1 of your patients to review" in html
+    assert "co-signature waiting" not in html
+
+    # A consent signed by the patient waits for the practitioner's co-signature.
+    Consent.objects.create(
+        intake=waiting,
+        status=Consent.Status.AWAITING_PRACTITIONER,
+        **_consent_fields(waiting),
+    )
+    html = client.get(reverse("review:queue")).content.decode()
+    assert "1 consent waits for your co-signature" in html
+    assert "co-signature waiting" in html
+
+
+def _consent_fields(intake) -> dict:
+    from screening import selectors as s
+
+    return {
+        "method": "tablet",
+        "consent_text_version": "test",
+        "screening": s.latest_screening(intake),
+        "signer_name": "Waiting Patient",
+        "signer_role": "patient",
+    }

@@ -1175,6 +1175,53 @@ ITEM_ORDER: Mapping[str, int] = MappingProxyType(
     {item.id: index for index, item in enumerate(ITEM_LIST)}
 )
 
+# The short label staff read beside an answer ("Blood-thinning medicine: Yes"). An item's
+# ``title`` names the finding ("Anticoagulant or antiplatelet medicine") and belongs to flags.
+ANSWER_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "minor_patient": "Age",
+        "cognitive_impairment": "Memory, understanding or decisions",
+        "interpreter_needed": "Interpreter",
+        "declines_needling": "Would rather not have needling",
+        "needle_phobia": "Fear of needles",
+        "anxiety_mental_health": "Anxiety or mental health",
+        "acute_illness_today": "Unwell today",
+        "unstable_medical_condition": "Condition unstable or being checked urgently",
+        "not_eaten_recently": "Last meal",
+        "alcohol_or_drugs_recent": "Alcohol or drugs recently",
+        "fainting_history": "Fainting",
+        "previous_needling_reaction": "Needling or acupuncture before",
+        "bleeding_disorder": "Bleeding or clotting disorder",
+        "blood_thinner_use": "Blood-thinning medicine",
+        "pregnancy": "Pregnancy",
+        "skin_lesion_or_local_infection": "Skin problem or infection",
+        "immunocompromised": "Immune system",
+        "diabetes": "Diabetes",
+        "bloodborne_virus": "Blood-borne virus",
+        "lymphoedema": "Lymphoedema",
+        "lymph_nodes_removed": "Lymph nodes removed or irradiated",
+        "cancer": "Cancer",
+        "vascular_disease": "Blood-vessel disease",
+        "heart_condition": "Heart condition",
+        "heart_valve_or_endocarditis": "Heart valve or endocarditis",
+        "implanted_electrical_device": "Implanted electronic device",
+        "joint_replacement_or_metal_hardware": "Joint replacement or metalwork",
+        "breast_or_cosmetic_implant": "Breast or cosmetic implant",
+        "recent_surgery": "Surgery in the last 3 months",
+        "epilepsy": "Epilepsy or seizures",
+        "reduced_sensation": "Numbness",
+        "severe_touch_sensitivity": "Touch sensitivity",
+        "metal_allergy": "Metal allergy",
+        "latex_allergy": "Latex allergy",
+        "skin_prep_or_adhesive_allergy": "Skin cleaner or tape allergy",
+        "lung_disease_or_previous_pneumothorax": "Lung disease or collapsed lung",
+        "low_body_weight": "Height and weight",
+        "chest_wall_deformity": "Spine or chest-wall shape",
+        "acute_injury_at_site": "Recent injury at the area",
+        "frailty": "Frailty",
+    }
+)
+
 DERIVED_ITEMS: tuple[str, ...] = tuple(i.id for i in ITEM_LIST if i.derivation is not None)
 
 SECTIONS: tuple[Section, ...] = (

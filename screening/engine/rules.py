@@ -19,6 +19,10 @@ place: site rules are reported at their own level with the note "pending plan" (
 toward the outcome); technique and region-set rules are reported as INFO "pending plan" with
 the level they would have.
 
+A rule's ``modification`` is written for the practitioner; its ``patient_modification`` says the
+same in plain words for the patient's consent form (reading age about 12, no ids, tags or
+clinical terms). tests/test_patient_wording.py holds every rule to that.
+
 Per item, all hits are merged into one finding at the highest level; the message lists every
 reason, highest level first. Findings follow §3 item order. INFO never changes the outcome.
 
@@ -215,6 +219,10 @@ class Rule:
     region_set: RegionSet | None = None
     site: str | None = None
     level_setting: str | None = None
+    # The modification in the patient's words, printed on the consent form: plain English at
+    # a reading age of about 12, addressed to the patient, saying what the practitioner will
+    # do differently and why. No ids, source tags, abbreviations or clinical terms.
+    patient_modification: str = ""
 
     @property
     def scope(self) -> str:
@@ -245,6 +253,9 @@ class Finding(NamedTuple):
     rationale: str
     sources: tuple[str, ...]
     modification: str
+    # The modification in the patient's words (merged like ``modification``). Snapshots stored
+    # before this field existed lack the key: readers use ``.get("patient_modification", "")``.
+    patient_modification: str
     pending_plan: bool
     note: str
     trigger: str
@@ -961,6 +972,36 @@ _LUNG_CARE = (
 )
 _AVOID_SITE = "Choose another region; do not needle at or near the affected area."
 
+# The patient's wording of the shared modifications above (printed on the consent form).
+_PATIENT_BLEED_THINNER = (
+    "Your practitioner will use a gentler technique and press on each spot for longer "
+    "afterwards, because you take a blood thinner. Your practitioner will also keep away from "
+    "deep muscles that cannot be pressed on from outside, until they know how much you bleed "
+    "after needling."
+)
+_PATIENT_BLEED_SPECIALIST = (
+    "Your practitioner will wait until a blood specialist says that needling is safe for you, "
+    "because you could bleed much more than usual."
+)
+
+
+def _patient_lung_care(why: str) -> str:
+    """The lung-care modification in the patient's words, with this item's reason."""
+    return (
+        "Your practitioner will hold the muscle between their fingers and use shorter needles "
+        f"at a flatter angle near your chest, because {why}. Your practitioner will not needle "
+        "both sides of your chest on the same day."
+    )
+
+
+def _patient_avoid_site(area: str, why: str) -> str:
+    """The "choose another region" modification in the patient's words."""
+    return (
+        f"Your practitioner will not put needles in or near {area}, because {why}. Your "
+        "practitioner will treat a different area instead."
+    )
+
+
 RULES: tuple[Rule, ...] = (
     # 3.1 minor_patient
     Rule(
@@ -972,6 +1013,10 @@ RULES: tuple[Rule, ...] = (
         (*_APTA, "R16", "C12"),
         _minor_consent_missing,
         "Do not needle without a guardian's consent and the young person's assent.",
+        patient_modification=(
+            "Your practitioner will not use needles unless a parent or guardian agrees to the "
+            "treatment and you are happy to go ahead yourself."
+        ),
     ),
     Rule(
         "DN-MINOR",
@@ -984,6 +1029,12 @@ RULES: tuple[Rule, ...] = (
         _unless(_minor_with_consent, _minor_consent_missing),
         "Guardian present throughout; explain in simple words; lying down, few needles; record "
         "assent in the young person's words.",
+        patient_modification=(
+            "Your practitioner will keep your parent or guardian with you the whole time, explain "
+            "each step in simple words, and treat you lying down with only a few needles, because "
+            "you are young. We will also write down, in your own words, that you are happy to go "
+            "ahead."
+        ),
     ),
     # 3.2 cognitive_impairment
     Rule(
@@ -996,6 +1047,11 @@ RULES: tuple[Rule, ...] = (
         (*_APTA, "R16", "C13", "C7b"),
         _lacks_capacity,
         "Do not needle; the clinic default does not accept a representative's consent.",
+        patient_modification=(
+            "Your practitioner will not use needles, because we must be sure that you understand "
+            "the treatment and can decide about it yourself, and this clinic does not let someone "
+            "else agree for you."
+        ),
     ),
     Rule(
         "DN-CAPACITY",
@@ -1007,6 +1063,11 @@ RULES: tuple[Rule, ...] = (
         _capacity_condition,
         "Complete the capacity check before consent; keep instructions simple; no e-stim if "
         "the patient cannot give feedback.",
+        patient_modification=(
+            "Your practitioner will check that you understand the treatment before you agree to "
+            "it, and will keep every instruction short and simple. Your practitioner will use "
+            "electrical stimulation only if you can tell them how it feels."
+        ),
     ),
     # 3.3 interpreter_needed
     Rule(
@@ -1019,6 +1080,10 @@ RULES: tuple[Rule, ...] = (
         ("R16", "G1"),
         _no_interpreter,
         "Rebook with a qualified interpreter.",
+        patient_modification=(
+            "Your practitioner will book a new appointment with a trained interpreter, so that you "
+            "can understand the treatment and this form before you decide."
+        ),
     ),
     Rule(
         "DN-INTERPRETER",
@@ -1030,6 +1095,11 @@ RULES: tuple[Rule, ...] = (
         _interpreter,
         "Use a qualified interpreter, not family; record name, language and mode on the consent "
         "form.",
+        patient_modification=(
+            "Your practitioner will use a trained interpreter, not a family member or friend, and "
+            "will write the interpreter's name and language on this form, so that you fully "
+            "understand the treatment before you decide."
+        ),
     ),
     # 3.4 declines_needling
     Rule(
@@ -1041,6 +1111,10 @@ RULES: tuple[Rule, ...] = (
         (*_APTA, "C1l", "C1k"),
         _yes("declines_needling"),
         "Offer non-needle treatment.",
+        patient_modification=(
+            "Your practitioner will offer you a treatment without needles, because you told us you "
+            "may not want needles."
+        ),
     ),
     # 3.5 needle_phobia
     Rule(
@@ -1052,6 +1126,10 @@ RULES: tuple[Rule, ...] = (
         (*_APTA, "R16"),
         _strong_fear,
         "Offer non-needle alternatives.",
+        patient_modification=(
+            "Your practitioner will offer you treatments without needles, because needles make you "
+            "very afraid."
+        ),
     ),
     Rule(
         "DN-PHOBIA-MILD",
@@ -1063,6 +1141,10 @@ RULES: tuple[Rule, ...] = (
         ("G8", "R13", "R29a"),
         _mild_fear,
         "Explain first, treat lying down, start with few needles.",
+        patient_modification=(
+            "Your practitioner will explain everything first, treat you lying down and start with "
+            "only a few needles, because feeling nervous can make you feel faint."
+        ),
     ),
     # 3.6 anxiety_mental_health
     Rule(
@@ -1075,6 +1157,11 @@ RULES: tuple[Rule, ...] = (
         (*_APTA, "R29a", "R13"),
         _yes("anxiety_mental_health"),
         "Explain each step, treat lying down, watch for signs of fainting.",
+        patient_modification=(
+            "Your practitioner will explain each step before doing it, treat you lying down and "
+            "watch for signs that you feel faint, because feeling anxious can make treatment "
+            "harder."
+        ),
     ),
     # 3.7 acute_illness_today
     Rule(
@@ -1087,6 +1174,10 @@ RULES: tuple[Rule, ...] = (
         (*_APTA, "R16", "C5"),
         _unwell,
         "Reschedule when well.",
+        patient_modification=(
+            "Your practitioner will move your needling to another day when you feel well again, "
+            "because being unwell puts your body under strain and makes fainting more likely."
+        ),
     ),
     # 3.8 unstable_medical_condition
     Rule(
@@ -1099,6 +1190,10 @@ RULES: tuple[Rule, ...] = (
         (*_APTA, "R12", "C1e", "C6b"),
         _yes("unstable_medical_condition"),
         "Defer until medically cleared.",
+        patient_modification=(
+            "Your practitioner will wait until a doctor says your health condition has settled "
+            "before using needles."
+        ),
     ),
     # 3.9 not_eaten_recently
     Rule(
@@ -1110,6 +1205,10 @@ RULES: tuple[Rule, ...] = (
         ("C5", "G8", "C18"),
         _fasting,
         "Offer a snack and treat lying down.",
+        patient_modification=(
+            "Your practitioner will offer you a snack and treat you lying down, because an empty "
+            "stomach makes feeling faint more likely."
+        ),
     ),
     # 3.10 alcohol_or_drugs_recent
     Rule(
@@ -1121,6 +1220,10 @@ RULES: tuple[Rule, ...] = (
         ("C5", *_APTA),
         _affected_now,
         "Defer until no longer affected.",
+        patient_modification=(
+            "Your practitioner will wait until the alcohol, drug or medicine has worn off before "
+            "using needles, because until then you may not notice a problem or be able to tell us."
+        ),
     ),
     Rule(
         "DN-ALCOHOL-RECENT",
@@ -1131,6 +1234,11 @@ RULES: tuple[Rule, ...] = (
         ("C5", *_APTA),
         _unless(_recent_substance, _affected_now),
         "Treat lying down and watch for fainting; confirm the patient understands.",
+        patient_modification=(
+            "Your practitioner will treat you lying down, watch for signs that you feel faint and "
+            "check that you understand everything, because alcohol, drugs and medicines that make "
+            "you sleepy can make fainting more likely."
+        ),
     ),
     # 3.11 fainting_history
     Rule(
@@ -1142,6 +1250,10 @@ RULES: tuple[Rule, ...] = (
         ("R8", "R9", "G8"),
         _yes("fainting_history"),
         "Treat lying down, fewer needles on the first visit, monitor.",
+        patient_modification=(
+            "Your practitioner will treat you lying down, use fewer needles at your first visit "
+            "and keep a close eye on you, because you have fainted or nearly fainted before."
+        ),
     ),
     # 3.12 previous_needling_reaction
     Rule(
@@ -1153,6 +1265,10 @@ RULES: tuple[Rule, ...] = (
         ("C1e",),
         _yes("previous_needling_reaction"),
         "Ask what happened and adapt position, dose and needle count.",
+        patient_modification=(
+            "Your practitioner will ask what happened last time and change how you lie, how strong "
+            "the treatment is and how many needles are used, so that it does not happen again."
+        ),
     ),
     Rule(
         "DN-PREVIOUS-NEVER",
@@ -1163,6 +1279,10 @@ RULES: tuple[Rule, ...] = (
         ("R8",),
         _first_needling,
         "Treat lying down with a small first dose.",
+        patient_modification=(
+            "Your practitioner will treat you lying down and start gently with only a few needles, "
+            "because this is your first time."
+        ),
     ),
     # 3.13 bleeding_disorder
     Rule(
@@ -1175,6 +1295,7 @@ RULES: tuple[Rule, ...] = (
         ("R26", "C6d", "R11", "G1"),
         _severe_bleeding_disorder,
         "Defer pending haematology clearance.",
+        patient_modification=_PATIENT_BLEED_SPECIALIST,
     ),
     Rule(
         "DN-BLEED-DISORDER-PLATELETS",
@@ -1186,6 +1307,7 @@ RULES: tuple[Rule, ...] = (
         ("C3b", "R11"),
         _low_platelets,
         "Defer pending haematology clearance.",
+        patient_modification=_PATIENT_BLEED_SPECIALIST,
     ),
     Rule(
         "DN-BLEED-DISORDER-MAJOR-BLEED",
@@ -1196,6 +1318,7 @@ RULES: tuple[Rule, ...] = (
         ("R11", "R26"),
         _recent_major_bleed,
         "Defer pending haematology clearance.",
+        patient_modification=_PATIENT_BLEED_SPECIALIST,
     ),
     Rule(
         "DN-BLEED-DISORDER",
@@ -1207,6 +1330,12 @@ RULES: tuple[Rule, ...] = (
         ("R11", "G1", "R26", "C6d"),
         _unless(_bleeding_disorder, _severe_bleeding_disorder, _low_platelets, _recent_major_bleed),
         _BLEED_CARE,
+        patient_modification=(
+            "Your practitioner will use a gentler technique and press on each spot for longer "
+            "afterwards, because you bleed or bruise easily. Your practitioner will also keep away "
+            "from deep muscles that cannot be pressed on from outside, until they know how much "
+            "you bleed after needling."
+        ),
     ),
     # 3.14 blood_thinner_use
     Rule(
@@ -1219,6 +1348,10 @@ RULES: tuple[Rule, ...] = (
         ("R11", "C3a", "C3b", "C3c"),
         _inr_above_ceiling,
         "Defer until the INR is back in range.",
+        patient_modification=(
+            "Your practitioner will wait until your blood clotting test is back in the safe range "
+            "before using needles, because right now your blood takes too long to clot."
+        ),
     ),
     Rule(
         "DN-BLEED-INR-UNKNOWN",
@@ -1230,6 +1363,11 @@ RULES: tuple[Rule, ...] = (
         ("R11",),
         _inr_unknown,
         "Superficial, compressible sites only until a recent INR is known.",
+        patient_modification=(
+            "Your practitioner will only needle close to the surface, in places they can press on "
+            "firmly, until they know the result of a recent blood clotting test, because you take "
+            "a blood thinner."
+        ),
     ),
     Rule(
         "DN-BLEED-VKA",
@@ -1240,6 +1378,7 @@ RULES: tuple[Rule, ...] = (
         ("R11", "R10", "G19b"),
         _inr_in_range,
         _BLEED_CARE,
+        patient_modification=_PATIENT_BLEED_THINNER,
     ),
     Rule(
         "DN-BLEED-DUAL",
@@ -1250,6 +1389,7 @@ RULES: tuple[Rule, ...] = (
         ("R11",),
         _dual_therapy,
         _BLEED_CARE,
+        patient_modification=_PATIENT_BLEED_THINNER,
     ),
     Rule(
         "DN-BLEED-ANTITHROMBOTIC",
@@ -1261,6 +1401,7 @@ RULES: tuple[Rule, ...] = (
         ("R11", "R10", "G19b"),
         _single_other_agent,
         _BLEED_CARE,
+        patient_modification=_PATIENT_BLEED_THINNER,
     ),
     # 3.15 pregnancy
     Rule(
@@ -1272,6 +1413,10 @@ RULES: tuple[Rule, ...] = (
         ("C4a", "C4b"),
         _pregnancy_unsure,
         "Defer until pregnancy is excluded.",
+        patient_modification=(
+            "Your practitioner will wait until it is certain that you are not pregnant before "
+            "using needles, because needling is avoided in the first months of being pregnant."
+        ),
     ),
     Rule(
         "DN-PREG-FIRST-TRIMESTER",
@@ -1283,6 +1428,10 @@ RULES: tuple[Rule, ...] = (
         ("C4a", "C4b", "R16", *_APTA, "G4", "C4c"),
         _first_trimester,
         "Do not needle in the first trimester.",
+        patient_modification=(
+            "Your practitioner will not use needles until you are past the first three months of "
+            "being pregnant, because needling is avoided at this early stage."
+        ),
     ),
     Rule(
         "DN-PREG-COMPLICATIONS",
@@ -1293,6 +1442,10 @@ RULES: tuple[Rule, ...] = (
         ("G3a", "C4c", "C4a"),
         _pregnancy_complications,
         "Defer pending obstetric clearance.",
+        patient_modification=(
+            "Your practitioner will wait until your maternity team says that needling is safe for "
+            "you, because of the problems you have had while pregnant."
+        ),
     ),
     Rule(
         "DN-PREG-ESTIM",
@@ -1305,6 +1458,10 @@ RULES: tuple[Rule, ...] = (
         _yes("pregnancy"),
         "No e-stim in pregnancy.",
         technique="estim",
+        patient_modification=(
+            "Your practitioner will not use electrical stimulation while you are pregnant, because "
+            "strong stimulation is avoided then."
+        ),
     ),
     Rule(
         "DN-PREG-TRUNK",
@@ -1316,6 +1473,10 @@ RULES: tuple[Rule, ...] = (
         _yes("pregnancy"),
         "Do not needle the abdomen, lumbar or sacral-pelvic regions in pregnancy.",
         region_set=PREGNANCY_TRUNK,
+        patient_modification=(
+            "Your practitioner will not put needles in your belly, your lower back or the base of "
+            "your spine and pelvis, because these areas are avoided while you are pregnant."
+        ),
     ),
     Rule(
         "DN-PREG",
@@ -1329,6 +1490,13 @@ RULES: tuple[Rule, ...] = (
         "Avoid the first web space of the hand and the medial lower leg above the ankle; upper "
         "trapezius with care; no strong stimulation; side-lying rather than flat on the back "
         "later in pregnancy.",
+        patient_modification=(
+            "Your practitioner will keep needles away from the skin between your thumb and first "
+            "finger and from the inside of your lower leg just above the ankle, because these "
+            "areas are usually avoided while you are pregnant. Your practitioner will also take "
+            "extra care at the tops of your shoulders and will not use strong stimulation. You "
+            "will lie on your side rather than flat on your back as your baby grows."
+        ),
     ),
     # 3.16 skin_lesion_or_local_infection
     Rule(
@@ -1341,6 +1509,9 @@ RULES: tuple[Rule, ...] = (
         _site("skin_lesion_or_local_infection", "regions"),
         _AVOID_SITE,
         site=NEAR,
+        patient_modification=_patient_avoid_site(
+            "the area with the skin problem", "needling there could spread infection"
+        ),
     ),
     Rule(
         "DN-SKIN-ELSEWHERE",
@@ -1348,7 +1519,7 @@ RULES: tuple[Rule, ...] = (
         INFO,
         "lesion {where}",
         "A lesion away from the plan does not stop needling; the systemically unwell are caught "
-        "by acute_illness_today.",
+        "by the question about being unwell today.",
         ("R16",),
         _lesion_with_regions,
         site=AWAY,
@@ -1364,6 +1535,10 @@ RULES: tuple[Rule, ...] = (
         ("G15", "R16"),
         _neutropenia,
         "Defer pending medical clearance.",
+        patient_modification=(
+            "Your practitioner will wait until your doctor says that needling is safe, because "
+            "your body cannot fight germs well while your white blood cell count is low."
+        ),
     ),
     Rule(
         "DN-IMMUNE",
@@ -1374,6 +1549,11 @@ RULES: tuple[Rule, ...] = (
         (*_APTA, "R16", "C14", "G15"),
         _unless(_yes("immunocompromised"), _neutropenia),
         "Strict asepsis; check recent blood counts where available.",
+        patient_modification=(
+            "Your practitioner will take extra care to keep everything clean and will look at your "
+            "recent blood test results if they have them, because a weaker immune system makes "
+            "infection more likely."
+        ),
     ),
     # 3.18 diabetes
     Rule(
@@ -1386,6 +1566,10 @@ RULES: tuple[Rule, ...] = (
         (*_APTA, "G3a", "C6d"),
         _diabetes,
         "Check today's meal and glucose; extra care with the legs and feet.",
+        patient_modification=(
+            "Your practitioner will ask what you have eaten today and about your blood sugar, and "
+            "will take extra care with your legs and feet, because they can heal more slowly."
+        ),
     ),
     # 3.19 bloodborne_virus
     Rule(
@@ -1397,6 +1581,10 @@ RULES: tuple[Rule, ...] = (
         ("G8", "C1a", "C1b"),
         _yes("bloodborne_virus"),
         "Standard precautions; know the needle-stick protocol.",
+        patient_modification=(
+            "We use the same safety steps for you as for every patient, including careful "
+            "handling of every used needle."
+        ),
     ),
     # 3.20 lymphoedema
     Rule(
@@ -1409,6 +1597,9 @@ RULES: tuple[Rule, ...] = (
         _site("lymphoedema", "regions"),
         _AVOID_SITE,
         site=NEAR,
+        patient_modification=_patient_avoid_site(
+            "the swollen area", "it gets infected more easily"
+        ),
     ),
     # 3.21 lymph_nodes_removed
     Rule(
@@ -1423,6 +1614,10 @@ RULES: tuple[Rule, ...] = (
         "Do not needle the at-risk limb or quadrant; choose another region.",
         site=NEAR,
         level_setting="node_at_risk_level",
+        patient_modification=_patient_avoid_site(
+            "the arm, leg or part of your body whose lymph nodes were removed or treated",
+            "it could swell or get infected more easily",
+        ),
     ),
     Rule(
         "DN-NODES-NO-REGION",
@@ -1433,6 +1628,10 @@ RULES: tuple[Rule, ...] = (
         ("G17",),
         _nodes_without_region,
         "Ask which limb or quadrant the nodes drained and record it.",
+        patient_modification=(
+            "Your practitioner will ask which arm, leg or side of your body the removed or treated "
+            "lymph nodes drained, and will write it down."
+        ),
     ),
     # 3.22 cancer
     Rule(
@@ -1446,6 +1645,10 @@ RULES: tuple[Rule, ...] = (
         _listed_site("cancer", "tumour_regions"),
         _AVOID_SITE + " No e-stim near the tumour.",
         site=NEAR,
+        patient_modification=_patient_avoid_site(
+            "the tumour", "needles are never placed over a tumour"
+        )
+        + " Your practitioner will not use electrical stimulation near it either.",
     ),
     Rule(
         "DN-CANCER-RADIOTHERAPY-SITE",
@@ -1457,6 +1660,9 @@ RULES: tuple[Rule, ...] = (
         _radiotherapy_field,
         _AVOID_SITE,
         site=NEAR,
+        patient_modification=_patient_avoid_site(
+            "skin that had radiotherapy recently", "that skin is weaker while it heals"
+        ),
     ),
     Rule(
         "DN-CANCER-ACTIVE",
@@ -1467,6 +1673,11 @@ RULES: tuple[Rule, ...] = (
         ("G15", "G16", "C1c", "C1i"),
         _active_cancer,
         "Oncology clearance; check recent blood counts.",
+        patient_modification=(
+            "Your practitioner will check with the doctors treating you and look at your latest "
+            "blood test results before needling, because your treatment can make bleeding and "
+            "infection more likely."
+        ),
     ),
     Rule(
         "DN-CANCER-REMISSION",
@@ -1489,6 +1700,10 @@ RULES: tuple[Rule, ...] = (
         _clot_or_aneurysm,
         _AVOID_SITE,
         site=NEAR,
+        patient_modification=_patient_avoid_site(
+            "the blood clot or the weak, bulging blood vessel",
+            "a needle there could harm the blood vessel",
+        ),
     ),
     Rule(
         "DN-VASC",
@@ -1499,6 +1714,10 @@ RULES: tuple[Rule, ...] = (
         ("R16", *_APTA, "G3a", "G8"),
         _vascular,
         "Locate and avoid vessels; do not needle into varicose veins.",
+        patient_modification=(
+            "Your practitioner will find and keep away from blood vessels and will never put a "
+            "needle into a swollen vein, because you have a blood vessel problem."
+        ),
     ),
     # 3.24 heart_condition
     Rule(
@@ -1513,6 +1732,10 @@ RULES: tuple[Rule, ...] = (
         "No e-stim on the trunk or neck.",
         technique="estim",
         region_set=TRUNK_AND_NECK,
+        patient_modification=(
+            "Your practitioner will not use electrical stimulation on your neck, shoulders, chest, "
+            "back or belly, because current near the heart could upset its rhythm."
+        ),
     ),
     Rule(
         "DN-HEART",
@@ -1523,6 +1746,10 @@ RULES: tuple[Rule, ...] = (
         ("C1e", "C6b"),
         _heart,
         "Monitor during treatment; check for blood thinners.",
+        patient_modification=(
+            "Your practitioner will keep a close eye on you during treatment and will check "
+            "whether you take a blood thinner, because you have a problem with your heart."
+        ),
     ),
     # 3.25 heart_valve_or_endocarditis
     Rule(
@@ -1534,6 +1761,11 @@ RULES: tuple[Rule, ...] = (
         ("C1e", "C6a", "C6b"),
         _yes("heart_valve_or_endocarditis"),
         "Strict asepsis; physician sign-off.",
+        patient_modification=(
+            "Your practitioner will take extra care to keep everything clean and will get a "
+            "doctor's agreement before treating you, because germs that get into the blood can "
+            "settle on heart valves."
+        ),
     ),
     # 3.26 implanted_electrical_device
     Rule(
@@ -1547,6 +1779,10 @@ RULES: tuple[Rule, ...] = (
         _yes("implanted_electrical_device"),
         "No e-stim; manual needling only.",
         technique="estim",
+        patient_modification=(
+            "Your practitioner will use needles without any electrical current, because current "
+            "could upset your implanted device."
+        ),
     ),
     Rule(
         "DN-DEVICE-SITE",
@@ -1558,6 +1794,10 @@ RULES: tuple[Rule, ...] = (
         _site("implanted_electrical_device", "device_regions"),
         "Keep needles away from the device and its leads.",
         site=NEAR,
+        patient_modification=(
+            "Your practitioner will keep needles well away from your implanted device and its "
+            "wires, so that they cannot damage it."
+        ),
     ),
     # 3.27 joint_replacement_or_metal_hardware
     Rule(
@@ -1571,6 +1811,10 @@ RULES: tuple[Rule, ...] = (
         _hardware_within_window,
         _AVOID_SITE,
         site=NEAR,
+        patient_modification=_patient_avoid_site(
+            "your joint replacement or metal implant",
+            "the operation was recent and the implant must be kept safe from infection",
+        ),
     ),
     Rule(
         "DN-HARDWARE-INFECTION",
@@ -1582,6 +1826,10 @@ RULES: tuple[Rule, ...] = (
         _hardware_infection_signs,
         _AVOID_SITE + " Refer for review of possible infection.",
         site=NEAR,
+        patient_modification=_patient_avoid_site(
+            "your joint replacement or metal implant", "it may be infected"
+        )
+        + " Your practitioner will also ask a doctor to check it.",
     ),
     Rule(
         "DN-HARDWARE-SITE",
@@ -1593,6 +1841,10 @@ RULES: tuple[Rule, ...] = (
         _unless(_hardware_settled, _hardware_within_window, _hardware_infection_signs),
         "Do not needle into the joint capsule or down to the hardware.",
         site=NEAR,
+        patient_modification=(
+            "Your practitioner will not put needles into the joint or down to the metal, to keep "
+            "your joint replacement or implant safe from infection."
+        ),
     ),
     Rule(
         "DN-HARDWARE-ESTIM",
@@ -1605,6 +1857,9 @@ RULES: tuple[Rule, ...] = (
         "Keep the current path away from the metal.",
         technique="estim",
         site=NEAR,
+        patient_modification=(
+            "Your practitioner will keep the electrical current away from the metal in your body."
+        ),
     ),
     # 3.28 breast_or_cosmetic_implant
     Rule(
@@ -1618,6 +1873,10 @@ RULES: tuple[Rule, ...] = (
         _site("breast_or_cosmetic_implant", "regions"),
         "Angle and depth away from the implant (and the pleura over the chest).",
         site=NEAR,
+        patient_modification=(
+            "Your practitioner will choose the angle and depth of each needle to keep it away from "
+            "your implant, and away from your lungs when treating near the chest."
+        ),
     ),
     # 3.29 recent_surgery
     Rule(
@@ -1631,6 +1890,10 @@ RULES: tuple[Rule, ...] = (
         _unhealed_incision,
         _AVOID_SITE + " Wait until the incision is fully closed.",
         site=NEAR,
+        patient_modification=_patient_avoid_site(
+            "the area that was operated on", "an open wound could let germs in"
+        )
+        + " Your practitioner will wait until the wound has fully closed.",
     ),
     Rule(
         "DN-SURGERY-RECENT",
@@ -1642,6 +1905,10 @@ RULES: tuple[Rule, ...] = (
         _healed_recent_surgery,
         "Needle gently around the site; winding on the scar follows the same rule.",
         site=NEAR,
+        patient_modification=(
+            "Your practitioner will needle gently around the area that was operated on, and take "
+            "the same care with the scar, because it is still healing."
+        ),
     ),
     # 3.30 epilepsy
     Rule(
@@ -1654,6 +1921,10 @@ RULES: tuple[Rule, ...] = (
         ("C6b", "G19a", "R28"),
         _uncontrolled_epilepsy,
         "Defer until seizures are controlled.",
+        patient_modification=(
+            "Your practitioner will wait until your seizures are under control before using "
+            "needles."
+        ),
     ),
     Rule(
         "DN-EPILEPSY-ESTIM",
@@ -1665,6 +1936,10 @@ RULES: tuple[Rule, ...] = (
         _yes("epilepsy"),
         "No e-stim.",
         technique="estim",
+        patient_modification=(
+            "Your practitioner will not use electrical stimulation, because it could set off a "
+            "seizure."
+        ),
     ),
     Rule(
         "DN-EPILEPSY",
@@ -1675,6 +1950,10 @@ RULES: tuple[Rule, ...] = (
         (*_APTA, "G19a", "R9"),
         _unless(_controlled_epilepsy, _uncontrolled_epilepsy),
         "Treat lying down and monitor.",
+        patient_modification=(
+            "Your practitioner will treat you lying down and keep a close eye on you, because you "
+            "have had seizures."
+        ),
     ),
     # 3.31 reduced_sensation
     Rule(
@@ -1688,6 +1967,10 @@ RULES: tuple[Rule, ...] = (
         "No e-stim at or near the numb area.",
         technique="estim",
         site=NEAR,
+        patient_modification=(
+            "Your practitioner will not use electrical stimulation in or near the numb area, "
+            "because you might not feel it if the current were too strong."
+        ),
     ),
     Rule(
         "DN-SENSATION-SITE",
@@ -1699,6 +1982,10 @@ RULES: tuple[Rule, ...] = (
         _numb_area,
         "Needle gently; the patient may not feel warning pain.",
         site=NEAR,
+        patient_modification=(
+            "Your practitioner will needle gently in or near the numb area, because you might not "
+            "feel the pain that would warn of a problem."
+        ),
     ),
     # 3.32 severe_touch_sensitivity
     Rule(
@@ -1711,6 +1998,10 @@ RULES: tuple[Rule, ...] = (
         _site("severe_touch_sensitivity", "regions"),
         "Start very gently and monitor flare-ups.",
         site=NEAR,
+        patient_modification=(
+            "Your practitioner will start very gently and check whether the area flares up, "
+            "because it is very sensitive to touch."
+        ),
     ),
     # 3.33-3.35 allergies
     Rule(
@@ -1722,6 +2013,10 @@ RULES: tuple[Rule, ...] = (
         (*_APTA, "R16", "R27a", "R27b"),
         _yes("metal_allergy"),
         "Consider coated or alternative needles, or a test needle.",
+        patient_modification=(
+            "Your practitioner may use coated needles or a different kind of needle, or try one "
+            "needle first, because you are allergic to metal."
+        ),
     ),
     Rule(
         "DN-LATEX-ALLERGY",
@@ -1732,6 +2027,10 @@ RULES: tuple[Rule, ...] = (
         (*_APTA, "G8"),
         _yes("latex_allergy"),
         "Latex-free gloves and supplies.",
+        patient_modification=(
+            "Your practitioner will use gloves and supplies that contain no latex, because you are "
+            "allergic to it."
+        ),
     ),
     Rule(
         "DN-ANTISEPTIC-ALLERGY",
@@ -1742,6 +2041,10 @@ RULES: tuple[Rule, ...] = (
         ("G8", *_APTA, "C7e"),
         _yes("skin_prep_or_adhesive_allergy"),
         "Use an alternative antiseptic and dressing.",
+        patient_modification=(
+            "Your practitioner will use a different skin cleaner and plaster, because you are "
+            "allergic to some skin wipes or tape."
+        ),
     ),
     # 3.36-3.38 chest and lung
     Rule(
@@ -1755,6 +2058,7 @@ RULES: tuple[Rule, ...] = (
         _yes("lung_disease_or_previous_pneumothorax"),
         _LUNG_CARE,
         region_set=LUNG_RISK,
+        patient_modification=_patient_lung_care("a collapsed lung would be more serious for you"),
     ),
     Rule(
         "DN-LOW-BMI",
@@ -1767,6 +2071,8 @@ RULES: tuple[Rule, ...] = (
         _low_bmi,
         _LUNG_CARE + " Consider ultrasound skin-to-rib measurement.",
         region_set=LUNG_RISK,
+        patient_modification=_patient_lung_care("there is less tissue over your lungs")
+        + " Your practitioner may also use a scan to measure how deep your ribs are.",
     ),
     Rule(
         "DN-CHEST-WALL",
@@ -1779,6 +2085,10 @@ RULES: tuple[Rule, ...] = (
         _yes("chest_wall_deformity"),
         _LUNG_CARE + " Discuss and record the extra risk.",
         region_set=LUNG_RISK,
+        patient_modification=_patient_lung_care(
+            "the shape of your chest makes the distance to your lungs harder to judge"
+        )
+        + " Your practitioner will also talk with you about this extra risk and write it down.",
     ),
     # 3.39 acute_injury_at_site
     Rule(
@@ -1791,6 +2101,10 @@ RULES: tuple[Rule, ...] = (
         _acute_injury,
         _AVOID_SITE + " Refer for imaging if a fracture is suspected.",
         site=NEAR,
+        patient_modification=_patient_avoid_site(
+            "the injured area", "a fresh injury needs time to settle"
+        )
+        + " Your practitioner will also send you for an X-ray if a bone might be broken.",
     ),
     # 3.40 frailty
     Rule(
@@ -1802,6 +2116,11 @@ RULES: tuple[Rule, ...] = (
         (*_APTA, "R11", "R8"),
         _yes("frailty"),
         "Treat lying down, fewer needles, monitor; check for blood thinners.",
+        patient_modification=(
+            "Your practitioner will treat you lying down, use fewer needles, keep a close eye on "
+            "you and check whether you take a blood thinner, because you may bruise, faint or fall "
+            "more easily."
+        ),
     ),
 )
 
@@ -1943,6 +2262,7 @@ def _finding(item_id: str, hits: list[_Hit], answers: Answers) -> Finding:
     if len(hits) == 1:
         # The common case, kept cheap: nothing to merge.
         message, sources, modification = top.message, top.rule.sources, top.rule.modification
+        patient_modification = top.rule.patient_modification
         extra_trigger = top.trigger
     else:
         hits = sorted(_relevant(hits), key=lambda hit: -_RANK[hit.level])
@@ -1950,6 +2270,7 @@ def _finding(item_id: str, hits: list[_Hit], answers: Answers) -> Finding:
         message = "; ".join(_unique(hit.message for hit in hits))
         sources = _unique(tag for hit in hits for tag in hit.rule.sources)
         modification = " ".join(_unique(hit.rule.modification for hit in hits))
+        patient_modification = " ".join(_unique(hit.rule.patient_modification for hit in hits))
         extra_trigger = "; ".join(_unique(hit.trigger for hit in hits))
     pending = any(hit.pending for hit in hits)
     clinician = any(hit.clinician_pending for hit in hits)
@@ -1963,6 +2284,7 @@ def _finding(item_id: str, hits: list[_Hit], answers: Answers) -> Finding:
         rationale=top.rule.rationale,
         sources=sources,
         modification=modification,
+        patient_modification=patient_modification,
         pending_plan=pending,
         note=_note(pending, clinician),
         trigger=_trigger(answers[item_id], extra_trigger),

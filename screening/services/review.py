@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from screening.engine import rules
+from screening.engine import questionnaire, rules
 from screening.models import Decision, FlagResolution, Intake, ScreeningResult, User
 from screening.selectors import flag_changes, flags_of, latest_screening, unresolved_flags
 from screening.services.audit import audit_record
@@ -77,11 +77,17 @@ def flag_resolve(
     item: str,
     mitigation: str = "",
     justification: str = "",
+    patient_wording: str = "",
     expected_version: int,
     request=None,
 ) -> FlagResolution:
-    """Resolve one current flag: mitigation for a relative flag, override for an absolute one."""
+    """Resolve one current flag: mitigation for a relative flag, override for an absolute one.
+
+    ``patient_wording`` (optional) is the practitioner's own plain words for the patient's
+    consent form; left empty, the consent prints the rule's suggested patient wording.
+    """
     mitigation, justification = mitigation.strip(), justification.strip()
+    patient_wording = patient_wording.strip()
     with transaction.atomic():
         locked = _lock_intake(
             intake, expected_version=expected_version, statuses=(Intake.Status.SUBMITTED,)
@@ -112,6 +118,7 @@ def flag_resolve(
             kind=kind,
             mitigation=mitigation,
             justification=justification,
+            patient_wording=patient_wording,
             created_by=actor,
         )
         bump_version(locked)
@@ -121,7 +128,14 @@ def flag_resolve(
             request=request,
             intake=locked,
             obj=resolution,
-            detail={"item": item, "level": flag["level"], "kind": kind},
+            # Like the mitigation and justification, the wording itself stays on the resolution
+            # this event points to; the detail only says whether there was any (no free text).
+            detail={
+                "item": item,
+                "level": flag["level"],
+                "kind": kind,
+                "patient_wording": bool(patient_wording),
+            },
         )
     intake.version = locked.version
     return resolution
@@ -152,8 +166,15 @@ def review_decide(
                 raise ServiceError("Set the treatment plan before clearing the patient.")
             open_flags = unresolved_flags(locked, screening)
             if open_flags:
-                names = ", ".join(f["item"] for f in open_flags)
+                names = ", ".join(questionnaire.item(f["item"]).title for f in open_flags)
                 raise ServiceError(f"Every flag needs a resolution first (still open: {names}).")
+            if decision == Intake.Decision.CLEARED and flags_of(screening):
+                # Every flag is resolved by a mitigation or an override: treatment goes ahead
+                # with changes, and the record must say so.
+                raise ServiceError(
+                    "Mitigations or overrides are on file for this patient, so the decision is "
+                    "“Cleared with modifications”, not plain “Cleared”."
+                )
         elif not note:
             raise ServiceError("Please add a note saying why (it is kept with the record).")
         record = Decision.objects.create(

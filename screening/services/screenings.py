@@ -8,6 +8,17 @@ from screening.models import Intake, ScreeningResult, User
 from screening.services.audit import PATIENT_ACTOR, audit_record
 
 
+def flag_summary(flags) -> list[dict]:
+    """Item and level of each flag (a finding or its stored dict), absolute first."""
+    order = {rules.ABSOLUTE: 0, rules.RELATIVE: 1}
+    pairs = [(f["item"], f["level"]) if isinstance(f, dict) else (f.item, f.level) for f in flags]
+    pairs = [pair for pair in pairs if pair[1] in order]
+    return [
+        {"item": item, "level": level}
+        for item, level in sorted(pairs, key=lambda pair: order[pair[1]])
+    ]
+
+
 def screening_run(
     *, intake: Intake, trigger: str, actor: User | None = None, request=None
 ) -> ScreeningResult:
@@ -28,11 +39,13 @@ def screening_run(
         ruleset_version=rules.RULESET_VERSION,
         questionnaire_version=questionnaire.VERSION,
     )
+    flags = flag_summary(result.flags)
     Intake.objects.filter(pk=intake.pk).update(
-        latest_outcome=result.outcome, latest_flag_count=len(result.flags)
+        latest_outcome=result.outcome, latest_flag_count=len(result.flags), latest_flags=flags
     )
     intake.latest_outcome = result.outcome
     intake.latest_flag_count = len(result.flags)
+    intake.latest_flags = flags
     audit_record(
         actor=actor,
         actor_role=None if actor is not None else PATIENT_ACTOR,

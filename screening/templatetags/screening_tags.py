@@ -28,3 +28,34 @@ def patient_input(bound_field):
     if bound_field.errors:
         attrs["aria-invalid"] = "true"
     return bound_field.as_widget(attrs=attrs)
+
+
+@register.filter(name="plain_words")
+def plain_words_filter(text):
+    """Region, technique and item ids in a text replaced by their labels (see wording.py)."""
+    from screening.wording import plain_words
+
+    return plain_words(text)
+
+
+@register.filter
+def item_title(item_id):
+    from screening.wording import item_title as title
+
+    return title(item_id)
+
+
+@register.filter
+def answer_label(item_id):
+    """The short label staff read beside an answer ("Blood-thinning medicine")."""
+    from screening.engine import questionnaire
+
+    return questionnaire.ANSWER_LABELS.get(item_id, item_id)
+
+
+@register.filter
+def level_words(level):
+    """A flag level in words ("absolute" -> "Absolute contraindication")."""
+    from screening.review_display import LEVEL_WORDS
+
+    return LEVEL_WORDS.get(level, level)

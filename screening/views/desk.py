@@ -11,10 +11,11 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from screening import selectors, services
-from screening.documents import documents_available
+from screening.documents import documents_available, pdf_filename
 from screening.forms import IntakeCreateForm, PaperConsentForm
 from screening.models import ClinicSettings, Consent, Intake
 from screening.permissions import Perm, access_intake_for_staff, require_perm
@@ -225,10 +226,9 @@ def _render(kind: str, intake) -> bytes:
     return pdf.render_consent(intake, None) if kind == "consent" else pdf.render_aftercare(intake)
 
 
-def _pdf_response(data: bytes, filename: str) -> HttpResponse:
+def _pdf_response(data: bytes, filename: str, *, as_attachment: bool = False) -> HttpResponse:
     response = HttpResponse(data, content_type="application/pdf")
-    # The file name carries no patient data; the page title inside the PDF does.
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["Content-Disposition"] = content_disposition_header(as_attachment, filename)
     return response
 
 
@@ -292,7 +292,9 @@ def _print(request, public_id, kind: str):
         return _documents_refused(request, intake, reason)
     data = _render(kind, intake)
     services.audit_record(actor=request.user, action=f"document.print_{kind}", intake=intake)
-    return _pdf_response(data, f"{kind}.pdf")
+    # Downloaded, and named for the patient and the visit ("consent-kemp-2026-12-02.pdf"), so
+    # that a saved or printed file says whose it is.
+    return _pdf_response(data, pdf_filename(kind, intake), as_attachment=True)
 
 
 @require_perm(Perm.PRINT_DOCUMENTS)

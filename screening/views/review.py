@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from screening import answers_display, selectors, services
-from screening.documents import consent_context
+from screening import answers_display, review_display, selectors, services
+from screening.documents import consent_context, consent_wording
 from screening.engine import questionnaire, regions, rules, sources
 from screening.forms import (
     DecisionForm,
@@ -19,11 +19,20 @@ from screening.forms import (
     QueueFilterForm,
     ReopenForm,
     ResolutionForm,
+    body_map_regions,
 )
 from screening.models import Consent, Intake
 from screening.permissions import Perm, access_intake_for_staff, require_perm
 
 PAGE_SIZE = 50
+COSIGN_WAITING = Exists(
+    Consent.objects.filter(intake=OuterRef("pk"), status=Consent.Status.AWAITING_PRACTITIONER)
+)
+CONSENT_GIVEN = Exists(
+    Consent.objects.filter(
+        intake=OuterRef("pk"), status__in=(Consent.Status.SIGNED, Consent.Status.SUPERSEDED)
+    )
+)
 RISK_RANK = Case(
     When(latest_outcome="contraindicated", then=Value(0)),
     When(latest_outcome="precaution", then=Value(1)),
@@ -52,7 +61,9 @@ def queue(request):
         intakes = intakes.filter(latest_outcome=filters["outcome"])
     if filters.get("q"):
         intakes = intakes.filter(patient__full_name__icontains=filters["q"].strip())
-    intakes = intakes.annotate(risk=RISK_RANK).order_by("appointment_at", "risk", "pk")
+    intakes = intakes.annotate(
+        risk=RISK_RANK, cosign_waiting=COSIGN_WAITING, consent_given=CONSENT_GIVEN
+    ).order_by("appointment_at", "risk", "pk")
     # Bounded pagination without a COUNT: fetch one row more than a page to know if there is
     # a next page.
     start = (page - 1) * PAGE_SIZE
@@ -67,17 +78,45 @@ def queue(request):
         "page": page,
         "has_next": len(rows) > PAGE_SIZE,
         "query": query.urlencode(),
+        "waiting": _waiting_for(request.user, day),
     }
     return render(request, "screening/review/queue.html", context)
 
 
+def _waiting_for(user, day) -> dict:
+    """What waits for this practitioner: their patients to review on the day, and consents
+    signed by a patient that wait for their co-signature (any day)."""
+    start, end = selectors.day_bounds(day)
+    mine = Intake.objects.filter(practitioner=user)
+    return {
+        "review": mine.filter(
+            status=Intake.Status.SUBMITTED, appointment_at__gte=start, appointment_at__lt=end
+        ).count(),
+        "cosign": mine.filter(COSIGN_WAITING).count(),
+    }
+
+
 def _queue_row(intake: Intake, majority: int) -> dict:
     age = selectors.intake_age(intake)
-    return {"intake": intake, "age": age, "minor": age < majority}
+    return {
+        "intake": intake,
+        "age": age,
+        "minor": age < majority,
+        "chips": [
+            {
+                "label": questionnaire.ANSWER_LABELS.get(flag["item"], flag["item"]),
+                "level": flag["level"],
+                "level_words": review_display.LEVEL_WORDS.get(flag["level"], flag["level"]),
+            }
+            for flag in intake.latest_flags
+        ],
+        # A consent was given, then the intake was reopened: the patient must consent again.
+        "reconsent": intake.consent_given and intake.status != Intake.Status.SIGNED,
+    }
 
 
 def _flag_groups(
-    findings: list[dict], resolutions: dict, errors: dict, answers: dict, thresholds
+    findings: list[dict], resolutions: dict, errors: dict, typed: dict, answers: dict, thresholds
 ) -> list[dict]:
     """Findings by level, each with its item's answers in words (the patient's answer and the
     follow-ups that apply), its citations and its active resolution."""
@@ -85,7 +124,7 @@ def _flag_groups(
     for level, title in (
         (rules.ABSOLUTE, "Absolute contraindications"),
         (rules.RELATIVE, "Precautions"),
-        (rules.INFO, "For information"),
+        (rules.INFO, "Also noted"),
     ):
         entries = []
         for finding in findings:
@@ -95,10 +134,21 @@ def _flag_groups(
                 {
                     "finding": finding,
                     "title": questionnaire.item(finding["item"]).title,
+                    "anchor": f"flag-{finding['item'].replace('_', '-')}",
                     "answer": _answer_words(finding["item"], answers, thresholds),
                     "citations": [_citation(tag) for tag in finding["sources"]],
                     "resolution": resolutions.get((finding["item"], level)),
+                    "suggested_wording": consent_wording(
+                        finding, None, override=level == rules.ABSOLUTE
+                    ),
+                    # What the patient's consent will say for this flag, shown before clearing.
+                    "consent_wording": consent_wording(
+                        finding,
+                        resolutions.get((finding["item"], level)),
+                        override=level == rules.ABSOLUTE,
+                    ),
                     "error": errors.get(finding["item"], ""),
+                    "typed": typed.get(finding["item"]),
                 }
             )
         groups.append({"level": level, "title": title, "entries": entries})
@@ -126,12 +176,19 @@ def _answer_words(item_id: str, answers: dict, thresholds) -> dict:
     }
 
 
+def _legend(findings: list[dict]) -> list[dict]:
+    """Every source cited on the page, once, in code order: the legend at its foot."""
+    tags = sorted({tag for f in findings for tag in f["sources"]})
+    return [_citation(tag) for tag in tags]
+
+
 def _citation(tag: str) -> dict:
     try:
         source = sources.cite(tag)
     except sources.UnknownSource:
         return {"tag": tag, "text": "(citation missing)", "urls": ()}
-    return {"tag": tag, "text": source.citation, "urls": source.urls}
+    # The reference writes journal titles in Markdown italics (*Perm J*); shown as plain text.
+    return {"tag": tag, "text": source.citation.replace("*", ""), "urls": source.urls}
 
 
 def _summary(intake: Intake) -> dict:
@@ -181,21 +238,41 @@ def _detail_context(request, intake: Intake, **forms) -> dict:
     open_flags = selectors.unresolved_flags(intake, screening)
     thresholds = selectors.clinic_thresholds()
     lung_regions = [r for r in intake.plan_regions if r in regions.LUNG_RISK_REGIONS]
+    flag_answers, flag_thresholds = _flag_answers(intake, screening, thresholds)
+    chips = review_display.flag_chips(findings, resolutions)
+    state = review_display.decision_state(screening=screening, chips=chips)
+    decision_initial = {"version": intake.version}
+    if state["can_clear"]:
+        decision_initial["decision"] = state["suggested"]
     return {
         "intake": intake,
         "summary": _summary(intake),
         "screening": screening,
+        "chips": chips,
+        "state": state,
+        "flag_map": {
+            "name": "flag-map",
+            "body_map": body_map_regions(
+                (),
+                review_display.body_map_classes(findings, flag_answers, intake.plan_regions),
+            ),
+        },
+        "flag_map_words": review_display.body_map_words(
+            findings, flag_answers, intake.plan_regions
+        ),
+        "legend": _legend(findings),
         "flag_groups": _flag_groups(
             findings,
             resolutions,
             forms.get("resolution_errors", {}),
-            *_flag_answers(intake, screening, thresholds),
+            forms.get("resolution_typed", {}),
+            flag_answers,
+            flag_thresholds,
         ),
         "open_flags": open_flags,
         "overrides": [r for r in resolutions.values() if r.kind == "override"],
         "plan_form": plan_form,
-        "decision_form": forms.get("decision_form")
-        or DecisionForm(initial={"version": intake.version}),
+        "decision_form": forms.get("decision_form") or DecisionForm(initial=decision_initial),
         "reopen_form": forms.get("reopen_form") or ReopenForm(initial={"version": intake.version}),
         "lung_regions": [regions.label(r) for r in lung_regions],
         "plan_techniques": [regions.TECHNIQUES[t].label for t in intake.plan_techniques],
@@ -256,19 +333,24 @@ def plan(request, public_id):
     except services.ServiceError as exc:
         form.add_error(None, str(exc))
         return _rerender(request, intake, plan_form=form)
-    messages.success(request, _describe_changes(changes))
+    messages.success(request, _describe_changes(changes, selectors.latest_screening(intake)))
     return redirect("review:intake", intake.public_id)
 
 
-def _describe_changes(changes: dict) -> str:
+def _describe_changes(changes: dict, screening) -> str:
     def titles(items):
         return ", ".join(questionnaire.item(i).title for i in items)
 
+    noted = {f["item"] for f in (screening.findings if screening else []) if f["level"] == "info"}
     parts = ["Plan saved and screening re-run."]
     if changes["appeared"]:
         parts.append(f"New flags: {titles(changes['appeared'])}.")
-    if changes["disappeared"]:
-        parts.append(f"No longer flagged: {titles(changes['disappeared'])}.")
+    gone = [item for item in changes["disappeared"] if item not in noted]
+    kept = [item for item in changes["disappeared"] if item in noted]
+    if gone:
+        parts.append(f"No longer flagged: {titles(gone)}.")
+    if kept:
+        parts.append(f"No longer a flag, still listed under Also noted: {titles(kept)}.")
     for item, old, new in changes["changed"]:
         parts.append(f"{questionnaire.item(item).title}: {old} → {new}.")
     if len(parts) == 1:
@@ -285,6 +367,42 @@ def resolve(request, public_id):
         messages.error(request, "That resolution could not be read; please try again.")
         return redirect("review:intake", intake.public_id)
     data = form.cleaned_data
+    flag = next(
+        (
+            f
+            for f in selectors.flags_of(selectors.latest_screening(intake))
+            if f["item"] == data["item"]
+        ),
+        None,
+    )
+    typed = {data["item"]: data}  # shown again with an error: nothing typed is lost
+    if flag is not None and flag["level"] == rules.ABSOLUTE:
+        # Overriding an absolute contraindication is a deliberate act: a justification, then a
+        # page that restates what is overridden and asks for the password again.
+        if len(data["justification"].strip()) < services.MIN_JUSTIFICATION:
+            return _rerender(
+                request,
+                intake,
+                resolution_errors={
+                    data["item"]: "An absolute contraindication can be overridden only with a "
+                    f"written clinical justification (at least {services.MIN_JUSTIFICATION} "
+                    "characters). Otherwise change the plan so that it no longer applies."
+                },
+                resolution_typed=typed,
+            )
+        if request.POST.get("confirm") != "1":
+            return _override_confirmation(request, intake, flag, data)
+        if not request.user.check_password(request.POST.get("password", "")):
+            services.audit_record(
+                actor=request.user,
+                action="review.override_password_refused",
+                request=request,
+                intake=intake,
+                detail={"item": data["item"]},
+            )
+            return _override_confirmation(
+                request, intake, flag, data, error="That password is not right. Please try again."
+            )
     try:
         services.flag_resolve(
             actor=request.user,
@@ -292,15 +410,51 @@ def resolve(request, public_id):
             item=data["item"],
             mitigation=data["mitigation"],
             justification=data["justification"],
+            patient_wording=data["patient_wording"],
             expected_version=data["version"],
             request=request,
         )
     except services.ConflictError as exc:
         return _conflict(request, intake, exc)
     except services.ServiceError as exc:
-        return _rerender(request, intake, resolution_errors={data["item"]: str(exc)})
+        return _rerender(
+            request,
+            intake,
+            resolution_errors={data["item"]: str(exc)},
+            resolution_typed=typed,
+        )
     messages.success(request, f"Resolution recorded: {questionnaire.item(data['item']).title}.")
     return redirect(reverse("review:intake", args=[intake.public_id]) + "#flags")
+
+
+class _PendingWording:
+    """The patient wording typed with an override not yet recorded, for its preview."""
+
+    def __init__(self, patient_wording: str):
+        self.patient_wording = patient_wording
+
+
+def _override_confirmation(request, intake, flag, data, error: str = ""):
+    """The page between the justification and the override: the flag, what the patient said,
+    the justification, and the practitioner's password."""
+    screening = selectors.latest_screening(intake)
+    answers, thresholds = _flag_answers(intake, screening, selectors.clinic_thresholds())
+    return render(
+        request,
+        "screening/review/override_confirm.html",
+        {
+            "intake": intake,
+            "flag": flag,
+            "title": questionnaire.item(flag["item"]).title,
+            "answer": _answer_words(flag["item"], answers, thresholds),
+            "data": data,
+            "consent_wording": consent_wording(
+                flag, _PendingWording(data["patient_wording"]), override=True
+            ),
+            "error": error,
+        },
+        status=400 if error else 200,
+    )
 
 
 def _form_action(request, intake, form, form_key: str, act, done: str):

@@ -38,12 +38,13 @@ def test_practitioner_replans_resolves_and_clears(live_server, page_factory):
     page.get_by_text("Plan saved and screening re-run").wait_for()
     assert page.get_by_role("heading", name="Absolute contraindications (1)").is_visible()
 
-    # New plan away from the lesion: the flag disappears.
+    # New plan away from the lesion: it is no longer a flag, and stays in sight as noted.
     page.get_by_label("Left forearm, wrist and hand").uncheck()
     page.get_by_label("Lower back").check()
     page.get_by_role("button", name="Save plan and re-screen").click()
-    page.get_by_text("No longer flagged").wait_for()
+    page.get_by_text("No longer a flag, still listed under Also noted").wait_for()
     assert page.get_by_role("heading", name="Absolute contraindications (1)").count() == 0
+    assert page.get_by_role("heading", name="Also noted (1)").is_visible()
 
     page.get_by_role("button", name="Acknowledge with this mitigation").click()
     page.get_by_text("Resolution recorded").wait_for()
