@@ -44,3 +44,38 @@ def set_plan(intake: Intake, actor, techniques, regions, clinician=None):
         clinician=clinician or {},
         expected_version=intake.version,
     )
+
+
+def resolve_and_clear(
+    intake: Intake,
+    practitioner,
+    *,
+    mitigation: str = "Supine only.",
+    justification: str = "",
+    wording: dict | None = None,
+) -> Intake:
+    """Resolve every flag of the latest screening (a mitigation, or an override with
+    ``justification`` for an absolute flag; ``wording`` maps an item to the patient wording),
+    then clear with modifications."""
+    from screening import selectors
+
+    for flag in selectors.flags_of(selectors.latest_screening(intake)):
+        intake.refresh_from_db()
+        services.flag_resolve(
+            actor=practitioner,
+            intake=intake,
+            item=flag["item"],
+            mitigation=mitigation,
+            justification=justification if flag["level"] == "absolute" else "",
+            patient_wording=(wording or {}).get(flag["item"], ""),
+            expected_version=intake.version,
+        )
+    intake.refresh_from_db()
+    services.review_decide(
+        actor=practitioner,
+        intake=intake,
+        decision=Intake.Decision.CLEARED_WITH_MODIFICATIONS,
+        expected_version=intake.version,
+    )
+    intake.refresh_from_db()
+    return intake

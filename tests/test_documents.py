@@ -23,7 +23,7 @@ from screening import documents, pdf, selectors, services
 from screening.engine.rules import RULES_BY_CODE
 from screening.models import ClinicSettings, Consent, Intake, ScreeningResult
 from tests.conftest import make_patient
-from tests.factories import make_submitted_intake, set_plan
+from tests.factories import make_submitted_intake, resolve_and_clear, set_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -76,25 +76,9 @@ def clear_intake(
     """A submitted intake, planned, every flag resolved, and cleared with modifications."""
     intake = make_submitted_intake(extra or {}, practitioner=practitioner, **intake_fields)
     set_plan(intake, practitioner, list(techniques), list(regions), clinician=clinician)
-    for flag in selectors.flags_of(selectors.latest_screening(intake)):
-        intake.refresh_from_db()
-        services.flag_resolve(
-            actor=practitioner,
-            intake=intake,
-            item=flag["item"],
-            mitigation=MITIGATION,
-            justification=JUSTIFICATION if flag["level"] == "absolute" else "",
-            expected_version=intake.version,
-        )
-    intake.refresh_from_db()
-    services.review_decide(
-        actor=practitioner,
-        intake=intake,
-        decision=Intake.Decision.CLEARED_WITH_MODIFICATIONS,
-        expected_version=intake.version,
+    return resolve_and_clear(
+        intake, practitioner, mitigation=MITIGATION, justification=JUSTIFICATION
     )
-    intake.refresh_from_db()
-    return intake
 
 
 def pages_text(data: bytes) -> list[str]:

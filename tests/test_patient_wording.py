@@ -17,8 +17,8 @@ from screening import documents, selectors, services
 from screening.engine import questionnaire, regions, synthetic
 from screening.engine.rules import RULES, RULES_BY_CODE, Plan, evaluate
 from screening.forms import ResolutionForm
-from screening.models import AuditEvent, FlagResolution, Intake
-from tests.factories import make_submitted_intake, set_plan
+from screening.models import AuditEvent, FlagResolution
+from tests.factories import make_submitted_intake, resolve_and_clear, set_plan
 
 WORDED_RULES = [rule for rule in RULES if rule.modification]
 
@@ -328,26 +328,9 @@ def test_flag_resolve_without_patient_wording_stores_an_empty_string(practitione
 def _cleared(practitioner, extra, *, wording=None, justification="", mitigation="Supine only."):
     intake = make_submitted_intake(extra, practitioner=practitioner)
     set_plan(intake, practitioner, ["manual_static"], ["lumbar"])
-    for flag in selectors.flags_of(selectors.latest_screening(intake)):
-        intake.refresh_from_db()
-        services.flag_resolve(
-            actor=practitioner,
-            intake=intake,
-            item=flag["item"],
-            mitigation=mitigation,
-            justification=justification,
-            patient_wording=(wording or {}).get(flag["item"], ""),
-            expected_version=intake.version,
-        )
-    intake.refresh_from_db()
-    services.review_decide(
-        actor=practitioner,
-        intake=intake,
-        decision=Intake.Decision.CLEARED_WITH_MODIFICATIONS,
-        expected_version=intake.version,
+    return resolve_and_clear(
+        intake, practitioner, mitigation=mitigation, justification=justification, wording=wording
     )
-    intake.refresh_from_db()
-    return intake
 
 
 def _risk(intake, item):

@@ -16,13 +16,13 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from screening import selectors, services
+from screening import selectors
 from screening.engine import questionnaire, regions
 from screening.models import Consent, FlagResolution, Intake
 from screening.permissions import Role
 from tests.browser.axe import assert_no_violations
 from tests.conftest import PASSWORD, make_patient, make_user
-from tests.factories import make_submitted_intake, set_plan
+from tests.factories import make_submitted_intake, resolve_and_clear, set_plan
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -339,23 +339,12 @@ def _cleared_intake(practitioner) -> Intake:
     )
     set_plan(intake, practitioner, ["manual_static"], ["neck_posterior"])
     intake.refresh_from_db()
-    services.flag_resolve(
-        actor=practitioner,
-        intake=intake,
-        item="blood_thinner_use",
+    return resolve_and_clear(
+        intake,
+        practitioner,
         mitigation="Pressure after each needle.",
-        patient_wording=PATIENT_WORDING,
-        expected_version=intake.version,
+        wording={"blood_thinner_use": PATIENT_WORDING},
     )
-    intake.refresh_from_db()
-    services.review_decide(
-        actor=practitioner,
-        intake=intake,
-        decision=Intake.Decision.CLEARED_WITH_MODIFICATIONS,
-        expected_version=intake.version,
-    )
-    intake.refresh_from_db()
-    return intake
 
 
 def test_axe_on_queue_review_override_and_documents(live_server, page_factory):
