@@ -311,23 +311,9 @@ def test_override_prints_the_practitioners_patient_wording(practitioner):
         practitioner=practitioner,
     )
     set_plan(intake, practitioner, ["manual_static"], ["lumbar"])
-    intake.refresh_from_db()
-    services.flag_resolve(
-        actor=practitioner,
-        intake=intake,
-        item="blood_thinner_use",
-        justification=JUSTIFICATION,
-        patient_wording=own,
-        expected_version=intake.version,
+    intake = resolve_and_clear(
+        intake, practitioner, justification=JUSTIFICATION, wording={"blood_thinner_use": own}
     )
-    intake.refresh_from_db()
-    services.review_decide(
-        actor=practitioner,
-        intake=intake,
-        decision=Intake.Decision.CLEARED_WITH_MODIFICATIONS,
-        expected_version=intake.version,
-    )
-    intake.refresh_from_db()
 
     text = text_of(pdf.render_consent(intake))
 
