@@ -502,6 +502,8 @@ class Consent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        # The queue counts the consents waiting for a co-signature.
+        indexes = [models.Index(fields=["status"], name="consent_status_idx")]
 
     def __str__(self) -> str:
         return f"Consent #{self.pk} ({self.status})"
