@@ -1,10 +1,14 @@
 """Home redirect, health check, sign-in lockout and error pages."""
 
+import sys
+
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.db import connection
+from django.contrib.sessions.exceptions import SessionInterrupted
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -52,6 +56,10 @@ def lockout(request, original_response=None, credentials=None):
 
 
 def bad_request(request, exception=None):
+    # The session could not be saved because the database dropped the connection: the
+    # request's own work may well be stored, so say "try again", not "bad request".
+    if isinstance(exception, SessionInterrupted) and _database_fault(exception):
+        return database_unavailable(request)
     return render(request, "400.html", status=400)
 
 
@@ -64,9 +72,44 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
+    # Django calls this inside its exception handler, so the exception is still at hand.
+    if _database_fault(sys.exc_info()[1]):
+        return database_unavailable(request)
     # Rendered without context processors touching the database: the fault may be there.
     return HttpResponse(
         "<!doctype html><title>Something went wrong</title><h1>Something went wrong</h1>"
         "<p>The error has been logged. Nothing you entered before this page was lost.</p>",
         status=500,
     )
+
+
+RETRY_AFTER_SECONDS = 30
+DATABASE_FAULTS = (OperationalError, InterfaceError)
+
+
+def _database_fault(exception) -> bool:
+    """Is this exception, or one it was raised from, the database being unreachable?"""
+    seen, pending = set(), [exception]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        if isinstance(current, DATABASE_FAULTS):
+            return True
+        seen.add(id(current))
+        pending += [current.__cause__, current.__context__]
+    return False
+
+
+def database_unavailable(request):
+    """503 with Retry-After: the database did not answer. A page of its own (no context
+    processors, no session, no database), worded for a patient or for staff."""
+    patient = request.path.startswith(("/p/", "/i/"))
+    html = render_to_string(
+        "503.html",
+        {"patient": patient, "retry_after": RETRY_AFTER_SECONDS, "method": request.method},
+    )
+    response = HttpResponse(html, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
