@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from screening import signin
+from screening import services, signin
 from screening.permissions import home_url_name, staff_gate
 
 
@@ -64,11 +64,33 @@ def bad_request(request, exception=None):
 
 
 def permission_denied(request, exception=None):
+    _record_refusal(request, "forbidden")
     return render(request, "403.html", status=403)
 
 
 def page_not_found(request, exception=None):
+    # Only a URL that named a page (an intake that is not yours, or that does not exist) is
+    # a refusal worth recording; a path that matches nothing is noise from scanners.
+    if getattr(request, "resolver_match", None) is not None:
+        _record_refusal(request, "not_found")
     return render(request, "404.html", status=404)
+
+
+def _record_refusal(request, reason: str) -> None:
+    """Refused access in the audit trail: who, which page (its URL name, never the path or its
+    ids) and why."""
+    match = getattr(request, "resolver_match", None)
+    user = getattr(request, "user", None)
+    services.audit_record(
+        actor=user if user is not None and user.is_authenticated else None,
+        action="access.refused",
+        request=request,
+        detail={
+            "reason": reason,
+            "url_name": match.view_name if match is not None else "",
+            "method": request.method,
+        },
+    )
 
 
 def server_error(request):

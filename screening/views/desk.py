@@ -75,6 +75,13 @@ def board(request):
         .defer("answers", "clinician_answers")
     )
     rows = [{"intake": intake, "state": board_state(intake)} for intake in intakes]
+    # The board shows names and states: each view of it is recorded (the day, not who was on it).
+    services.audit_record(
+        actor=request.user,
+        action="desk.board_view",
+        request=request,
+        detail={"day": day.isoformat(), "rows": len(rows)},
+    )
     return render(
         request,
         "screening/desk/board.html",

@@ -69,6 +69,13 @@ def queue(request):
     start = (page - 1) * PAGE_SIZE
     rows = list(intakes[start : start + PAGE_SIZE + 1])
     majority = selectors.clinic_thresholds().age_of_majority
+    # The queue shows names and outcomes: each view of it is recorded.
+    services.audit_record(
+        actor=request.user,
+        action="review.queue_view",
+        request=request,
+        detail={"day": day.isoformat(), "status": status, "page": page},
+    )
     query = request.GET.copy()
     query.pop("page", None)
     context = {
