@@ -74,7 +74,9 @@ class ClinicSettings(models.Model):
     registration_details = models.TextField(
         _("registration numbers"), blank=True, help_text=_("Printed on documents.")
     )
-    paper_size = models.CharField(max_length=10, choices=PaperSize.choices, default="A4")
+    paper_size = models.CharField(
+        _("paper size"), max_length=10, choices=PaperSize.choices, default="A4"
+    )
     link_lifetime_days = models.PositiveSmallIntegerField(
         _("invitation link lifetime (days)"),
         default=7,
@@ -82,57 +84,135 @@ class ClinicSettings(models.Model):
     )
 
     age_of_majority = models.PositiveSmallIntegerField(
-        default=18, validators=[MinValueValidator(14), MaxValueValidator(21)]
+        _("Age of majority (years)"),
+        help_text=_(
+            "Patients younger than this are minors: a parent or guardian gives consent, and the "
+            "young person is asked for their agreement."
+        ),
+        default=18,
+        validators=[MinValueValidator(14), MaxValueValidator(21)],
     )
     max_hours_since_meal = models.DecimalField(
+        _("Longest time since a meal (hours)"),
+        help_text=_(
+            "More hours than this since the last meal or snack counts as “not eaten recently” (a "
+            "risk of fainting)."
+        ),
         max_digits=4,
         decimal_places=1,
         default=Decimal("4"),
         validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("24"))],
     )
     alcohol_lookback_hours = models.PositiveSmallIntegerField(
-        default=12, validators=[MinValueValidator(1), MaxValueValidator(72)]
+        _("Alcohol and sedating drugs: hours asked about"),
+        help_text=_(
+            "The questionnaire asks about alcohol, recreational or sedating drugs taken in this "
+            "many hours before the appointment."
+        ),
+        default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(72)],
     )
     inr_ceiling = models.DecimalField(
+        _("Highest INR for needling"),
+        help_text=_(
+            "For warfarin-type medicines: an INR above this is an absolute contraindication; a "
+            "recent INR at or below it is a precaution."
+        ),
         max_digits=3,
         decimal_places=1,
         default=Decimal("3.0"),
         validators=[MinValueValidator(Decimal("1.5")), MaxValueValidator(Decimal("5.0"))],
     )
     inr_max_age_days = models.PositiveSmallIntegerField(
-        default=7, validators=[MinValueValidator(1), MaxValueValidator(60)]
+        _("Oldest INR result accepted (days)"),
+        help_text=_(
+            "An INR test older than this many days counts as not recent: the patient needs a newer"
+            " result."
+        ),
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
     )
     min_platelets = models.PositiveSmallIntegerField(
-        default=50, validators=[MinValueValidator(10), MaxValueValidator(150)]
+        _("Lowest platelet count (×10⁹ per litre)"),
+        help_text=_(
+            "A platelet count the patient reports below this is flagged as a bleeding risk."
+        ),
+        default=50,
+        validators=[MinValueValidator(10), MaxValueValidator(150)],
     )
     major_bleed_days = models.PositiveSmallIntegerField(
-        default=14, validators=[MinValueValidator(1), MaxValueValidator(90)]
+        _("Recent serious bleed: days asked about"),
+        help_text=_(
+            "The questionnaire asks about a serious bleed in this many days before the appointment."
+        ),
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
     )
     joint_surgery_months = models.PositiveSmallIntegerField(
-        default=12, validators=[MinValueValidator(1), MaxValueValidator(36)]
+        _("Joint replacement or metalwork: recent for (months)"),
+        help_text=_(
+            "Surgery for a joint replacement or metal hardware less than this many months ago "
+            "counts as recent at that site."
+        ),
+        default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(36)],
     )
     surgery_weeks = models.PositiveSmallIntegerField(
-        default=12, validators=[MinValueValidator(1), MaxValueValidator(52)]
+        _("Recent operation: healed wound recent for (weeks)"),
+        help_text=_(
+            "An operation less than this many weeks ago counts as recent, even with the wound "
+            "healed."
+        ),
+        default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(52)],
     )
     radiotherapy_months = models.PositiveSmallIntegerField(
-        default=3, validators=[MinValueValidator(1), MaxValueValidator(24)]
+        _("Radiotherapy: recent for (months)"),
+        help_text=_(
+            "Radiotherapy this many months ago or less counts as recent for the treated area."
+        ),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(24)],
     )
     min_bmi = models.DecimalField(
+        _("Lowest body mass index (kg/m²)"),
+        help_text=_("A body mass index (BMI) below this counts as low body weight."),
         max_digits=4,
         decimal_places=1,
         default=Decimal("18.5"),
         validators=[MinValueValidator(Decimal("14")), MaxValueValidator(Decimal("25"))],
     )
     seizure_free_months = models.PositiveSmallIntegerField(
-        default=12, validators=[MinValueValidator(1), MaxValueValidator(60)]
+        _("Epilepsy: seizure-free for at least (months)"),
+        help_text=_(
+            "A last seizure this many months ago or less counts as seizures not yet controlled."
+        ),
+        default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
     )
     first_trimester_weeks = models.PositiveSmallIntegerField(
-        default=14, validators=[MinValueValidator(12), MaxValueValidator(16)]
+        _("End of the first trimester (weeks)"),
+        help_text=_("A pregnancy of fewer weeks than this is in the first trimester."),
+        default=14,
+        validators=[MinValueValidator(12), MaxValueValidator(16)],
     )
     node_at_risk_level = models.CharField(
-        max_length=10, choices=NodeLevel.choices, default=NodeLevel.ABSOLUTE
+        _("Limb at risk after lymph node removal"),
+        help_text=_(
+            "How needling an area whose lymph nodes were removed or irradiated is treated."
+        ),
+        max_length=10,
+        choices=NodeLevel.choices,
+        default=NodeLevel.ABSOLUTE,
     )
-    accept_representative_consent = models.BooleanField(default=False)
+    accept_representative_consent = models.BooleanField(
+        _("Accept consent from a legal representative"),
+        help_text=_(
+            "When a patient cannot decide for themselves, accept consent from a legal "
+            "representative who is present."
+        ),
+        default=False,
+    )
 
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)

@@ -131,3 +131,19 @@ def test_audit_page_lists_events(client, clinic_admin):
     client.force_login(clinic_admin)
 
     assert "intake.view" in client.get(reverse("manage:audit")).content.decode()
+
+
+def test_every_clinical_threshold_has_a_plain_label_with_its_unit_and_help(client, clinic_admin):
+    from screening.models import ClinicSettings
+
+    client.force_login(clinic_admin)
+    text = client.get(reverse("manage:settings")).content.decode()
+
+    for name in ClinicSettings.THRESHOLD_FIELDS:
+        field = ClinicSettings._meta.get_field(name)
+        label = str(field.verbose_name)
+        assert label[:1].isupper() and label != name.replace("_", " "), name
+        assert str(field.help_text), name
+        assert label in text.replace("&#x27;", "'"), name
+    for machine_label in ("Inr ceiling", "Min bmi", "Min platelets"):
+        assert machine_label not in text
