@@ -7,7 +7,7 @@ Nothing here writes to the database.
 Wording. The patient-facing text lives in the fixed paragraphs in ``templates/screening/pdf/``,
 the tables below (flag titles and explanations, technique descriptions, aftercare blocks) and,
 for what the practitioner will do about each flag, the rules' ``patient_modification`` or the
-practitioner's own ``FlagResolution.patient_wording`` (see `_patient_wording`); the
+practitioner's own ``FlagResolution.patient_wording`` (see `consent_wording`); the
 practitioner's mitigation and justification are clinical notes and never printed for the
 patient. It is our own plain-English wording of clinical reference §5-§7, aimed at a reading
 age of about 12 (US grade 7). Frequencies are the Brady [R1] and Witt [R5] figures of §6 (with
@@ -27,6 +27,7 @@ from django.utils.text import slugify
 from screening import selectors
 from screening.engine import questionnaire, regions, rules
 from screening.models import ClinicSettings, Consent, Intake
+from screening.wording import item_title
 
 # The version of the patient-facing consent wording, printed on every consent form and stored
 # with every signed consent. Bump it whenever a change to consent.html, _consent_body.html,
@@ -397,7 +398,7 @@ def documents_available(intake: Intake) -> tuple[bool, str]:
     resolutions = selectors.active_resolutions(intake)
     open_flags = [f for f in _flags(screening) if (f["item"], f["level"]) not in resolutions]
     if open_flags:
-        names = ", ".join(_item_title(f["item"]) for f in open_flags)
+        names = ", ".join(item_title(f["item"]) for f in open_flags)
         return False, (
             f"The latest screening raised flags that the practitioner has not resolved: {names}."
         )
@@ -662,7 +663,7 @@ class _Base:
             item_id = finding["item"]
             wording = FLAG_WORDING.get(item_id)
             if wording is None:
-                wording = FlagWording(_item_title(item_id), "")
+                wording = FlagWording(item_title(item_id), "")
             resolution = self.resolutions.get((item_id, finding["level"]))
             override = resolution is not None and resolution.kind == "override"
             risks.append(
@@ -673,13 +674,15 @@ class _Base:
                     "detail": _flag_detail(item_id, answers.get(item_id) or {}, self.thresholds),
                     "serious": finding["level"] == rules.ABSOLUTE,
                     "override": override,
-                    "patient_wording": _patient_wording(finding, resolution, override),
+                    "patient_wording": consent_wording(
+                        finding, getattr(resolution, "patient_wording", ""), override=override
+                    ),
                 }
             )
         return risks
 
 
-def _patient_wording(finding: dict, resolution, override: bool) -> str:
+def consent_wording(finding: dict, patient_wording: str = "", *, override: bool) -> str:
     """What the patient reads under "What your practitioner will do" for one flag.
 
     The practitioner's own patient wording comes first. Otherwise a relative flag prints the
@@ -688,7 +691,7 @@ def _patient_wording(finding: dict, resolution, override: bool) -> str:
     override sentence, because the rule's wording for an absolute flag says what happens when
     the practitioner does not go ahead.
     """
-    own = (getattr(resolution, "patient_wording", "") or "").strip()
+    own = (patient_wording or "").strip()
     if own:
         return own
     if override:
@@ -700,13 +703,6 @@ def _flags(screening) -> list[dict]:
     if screening is None:
         return []
     return [f for f in screening.findings if f.get("level") in (rules.ABSOLUTE, rules.RELATIVE)]
-
-
-def _item_title(item_id: str) -> str:
-    try:
-        return questionnaire.item(item_id).title
-    except questionnaire.UnknownItem:
-        return item_id
 
 
 def _flag_detail(item_id: str, values: dict, thresholds: rules.Thresholds) -> str:
@@ -870,8 +866,3 @@ def _join(words: list[str]) -> str:
     if len(words) <= 1:
         return "".join(words)
     return ", ".join(words[:-1]) + " and " + words[-1]
-
-
-def consent_wording(finding: dict, resolution, *, override: bool) -> str:
-    """What the patient's consent says for one flag (the review page previews it)."""
-    return _patient_wording(finding, resolution, override)

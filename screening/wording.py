@@ -62,5 +62,5 @@ def item_title(item_id: str) -> str:
     """An item's display title, or the id itself for an item this questionnaire lacks."""
     try:
         return questionnaire.item(item_id).title
-    except KeyError:
+    except questionnaire.UnknownItem:
         return item_id

@@ -115,14 +115,7 @@ def _queue_row(intake: Intake, majority: int) -> dict:
         "intake": intake,
         "age": age,
         "minor": age < majority,
-        "chips": [
-            {
-                "label": questionnaire.ANSWER_LABELS.get(flag["item"], flag["item"]),
-                "level": flag["level"],
-                "level_words": review_display.LEVEL_WORDS.get(flag["level"], flag["level"]),
-            }
-            for flag in intake.latest_flags
-        ],
+        "chips": review_display.flag_chips(intake.latest_flags, {}),
         # A consent was given, then the intake was reopened: the patient must consent again.
         "reconsent": intake.consent_given and intake.status != Intake.Status.SIGNED,
     }
@@ -151,13 +144,11 @@ def _flag_groups(
                     "answer": _answer_words(finding["item"], answers, thresholds),
                     "citations": [_citation(tag) for tag in finding["sources"]],
                     "resolution": resolutions.get((finding["item"], level)),
-                    "suggested_wording": consent_wording(
-                        finding, None, override=level == rules.ABSOLUTE
-                    ),
+                    "suggested_wording": consent_wording(finding, override=level == rules.ABSOLUTE),
                     # What the patient's consent will say for this flag, shown before clearing.
                     "consent_wording": consent_wording(
                         finding,
-                        resolutions.get((finding["item"], level)),
+                        getattr(resolutions.get((finding["item"], level)), "patient_wording", ""),
                         override=level == rules.ABSOLUTE,
                     ),
                     "error": errors.get(finding["item"], ""),
@@ -440,13 +431,6 @@ def resolve(request, public_id):
     return redirect(reverse("review:intake", args=[intake.public_id]) + "#flags")
 
 
-class _PendingWording:
-    """The patient wording typed with an override not yet recorded, for its preview."""
-
-    def __init__(self, patient_wording: str):
-        self.patient_wording = patient_wording
-
-
 def _override_confirmation(request, intake, flag, data, error: str = ""):
     """The page between the justification and the override: the flag, what the patient said,
     the justification, and the practitioner's password."""
@@ -461,9 +445,7 @@ def _override_confirmation(request, intake, flag, data, error: str = ""):
             "title": questionnaire.item(flag["item"]).title,
             "answer": _answer_words(flag["item"], answers, thresholds),
             "data": data,
-            "consent_wording": consent_wording(
-                flag, _PendingWording(data["patient_wording"]), override=True
-            ),
+            "consent_wording": consent_wording(flag, data["patient_wording"], override=True),
             "error": error,
         },
         status=400 if error else 200,
