@@ -288,25 +288,37 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Logs carry the request id, method, path and status; never bodies or answers. URLs hold no
-# PHI (patients are reached through ids, never names or dates of birth), so paths are safe.
+# Logs carry the request id, method, path and status; never bodies or answers. A URL can hold
+# patient data: the query string a patient's name (the search boxes of the review queue and the
+# front desk) and an invitation path the patient's live link (/i/<token>/). So every record
+# passes through screening.logredact on its way out, which drops query strings and shows
+# /i/<redacted>/, the rule Gunicorn's logs follow too (gunicorn.conf.py). Django's own loggers
+# ("django.request": "Not Found: /i/<token>/", "django.server": runserver's request lines)
+# lose their default handlers and reach the one handler here, with its filters.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "screening.middleware.RequestIdLogFilter"}},
+    "filters": {
+        "request_id": {"()": "screening.middleware.RequestIdLogFilter"},
+        "redact_paths": {"()": "screening.logredact.RedactPathsFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["request_id"],
+            "filters": ["request_id", "redact_paths"],
             "formatter": "plain",
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {
-        # Django's own error mails would include request bodies; we never configure them.
+        # Configuring these drops Django's default handlers (a console handler in debug that
+        # would print paths unredacted, and error mails, which would include request bodies):
+        # their records propagate to the handler above.
+        "django": {"handlers": [], "propagate": True},
+        "django.server": {"handlers": [], "propagate": True},
         "django.security.DisallowedHost": {"level": "ERROR"},
         "axes": {"level": "WARNING"},
         # WeasyPrint logs every render's seven steps at INFO ("Step 1 - Fetching and parsing
