@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import random
+import uuid
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -146,6 +147,15 @@ DEMO_PATIENTS = (
         (["manual_static"], ["thigh_left"]),
     ),
     ("Tom Reid", datetime.date(1983, 3, 3), 180, {}, "cleared", (["manual_static"], ["lumbar"])),
+    # Seen earlier today: cleared, and the consent signed on paper at the desk.
+    (
+        "Ruth Adams",
+        datetime.date(1968, 10, 5),
+        -30,
+        {},
+        "signed",
+        (["manual_static"], ["neck_posterior"]),
+    ),
 )
 
 
@@ -209,6 +219,10 @@ def _seed_intakes() -> int:
             note="Demo decision.",
             expected_version=intake.version,
         )
+        if stage == "signed":
+            services.consent_record_paper(
+                actor=desk, intake=intake, form_token=uuid.uuid4(), signer_name=name
+            )
     return created
 
 

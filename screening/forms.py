@@ -4,7 +4,9 @@ import datetime
 import json
 import math
 import re
+import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 
 from crispy_forms.helper import FormHelper
 from django import forms
@@ -45,8 +47,61 @@ class ClinicSettingsForm(forms.ModelForm):
         if not self.is_bound:
             self.initial["version"] = self.instance.version
 
+    def clean(self):
+        data = super().clean()
+        # Browsers send a textarea's line breaks as CRLF: stored as LF, an unchanged address
+        # is not a change.
+        for name, value in data.items():
+            if isinstance(value, str):
+                data[name] = value.replace("\r\n", "\n")
+        return data
+
     def changes(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+    def threshold_changes(self, current: ClinicSettings) -> list[dict]:
+        """The clinical thresholds this form changes: label, unit-bearing values before and
+        after (as people read them), and the engine's new value."""
+        changed = []
+        for name in ClinicSettings.THRESHOLD_FIELDS:
+            before, after = getattr(current, name), self.cleaned_data[name]
+            if before != after:
+                field = self.fields[name]
+                changed.append(
+                    {
+                        "name": name,
+                        "label": field.label,
+                        "help_text": field.help_text,
+                        "before": _shown(field, before),
+                        "after": _shown(field, after),
+                        "value": float(after) if isinstance(after, Decimal) else after,
+                    }
+                )
+        return changed
+
+
+def _shown(field: forms.Field, value) -> str:
+    if isinstance(value, bool):
+        return str(_("Yes") if value else _("No"))
+    choices = dict(getattr(field, "choices", ()) or ())
+    return str(choices.get(value, value))
+
+
+class ThresholdReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why are you changing this?"),
+        help_text=_(
+            "Kept in the audit trail with the old and new values, for example who advised the "
+            "change and when."
+        ),
+        min_length=10,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "required": _("Please give a reason for the change."),
+            "min_length": _("Please say a little more: at least 10 characters."),
+        },
+    )
 
 
 class StaffCreateForm(forms.Form):
@@ -802,8 +857,48 @@ class QueueFilterForm(forms.Form):
 # ---------------------------------------------------------------------------------------------
 # Consent signatures
 
+FORM_TOKEN_REFUSED = _(
+    "This page was out of date, so nothing was recorded. Please check it and send it again."
+)
 
-class PatientSignForm(forms.Form):
+
+class FormTokenField(forms.UUIDField):
+    """A one-time token, drawn into the page as a hidden field when the form is shown. The
+    consent services store it on the consent they create, so the same POST sent twice (a
+    double click or a double tap) records one consent and answers both alike.
+
+    A POST without a readable token is refused, not taken as a new signing: without it the
+    server cannot tell a repeat from a new signing, a refusal stores nothing, and a second
+    signed consent is the very harm the token is there to stop. Only an altered page, or one
+    drawn before tokens existed, lacks it; the page is drawn again with a fresh token (see
+    ``bound_data``), so the next press works.
+    """
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        super().__init__(initial=uuid.uuid4, **kwargs)  # a callable: a new token per page
+
+    def bound_data(self, data, initial):
+        try:
+            uuid.UUID(str(data))
+        except ValueError:
+            return initial
+        return data
+
+
+class OneTimeForm(forms.Form):
+    """A form that carries a ``form_token``; a bad token is one message above the form."""
+
+    form_token = FormTokenField()
+
+    def full_clean(self):
+        super().full_clean()
+        if self.is_bound and self._errors.pop("form_token", None):
+            self.add_error(None, FORM_TOKEN_REFUSED)
+
+
+class PatientSignForm(OneTimeForm):
     """The patient (or guardian) signs on the tablet; an interpreter signs when one was used."""
 
     signer_role = forms.ChoiceField(
@@ -882,7 +977,7 @@ class PractitionerSignForm(forms.Form):
     signature = forms.CharField(widget=forms.HiddenInput, required=False, max_length=600_000)
 
 
-class PaperConsentForm(forms.Form):
+class PaperConsentForm(OneTimeForm):
     signer_name = forms.CharField(
         label=_("Name of the person who signed the paper form"), max_length=200
     )
@@ -893,3 +988,53 @@ class PaperConsentForm(forms.Form):
         ),
         error_messages={"required": _("Please confirm that you checked the signed paper form.")},
     )
+
+
+class _StaffChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        name = obj.get_full_name()
+        return f"{name} ({obj.username})" if name else obj.username
+
+
+class AuditFilterForm(forms.Form):
+    """The audit trail's filters (all optional; GET, so a filtered view can be bookmarked)."""
+
+    patient = forms.CharField(
+        label=_("Patient name (or part of it)"), required=False, max_length=100
+    )
+    user = _StaffChoiceField(
+        label=_("Staff member"),
+        required=False,
+        queryset=User.objects.order_by("username"),
+        empty_label=_("Anyone"),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    action = forms.ChoiceField(
+        label=_("Action"), required=False, widget=forms.Select(attrs={"class": "form-select"})
+    )
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, **kwargs):
+        from screening.audit_display import ACTION_LABELS
+
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [
+            ("", _("Any")),
+            *sorted(
+                ((code, str(label)) for code, label in ACTION_LABELS.items()), key=lambda c: c[1]
+            ),
+        ]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return data

@@ -20,12 +20,17 @@ def _ip(text: str) -> str | None:
         return None
 
 
+def _from_trusted_proxy(request) -> bool:
+    remote = _ip(request.META.get("REMOTE_ADDR", "")) or ""
+    return settings.BEHIND_PROXY and remote in settings.TRUSTED_PROXIES
+
+
 def client_address(request) -> str:
     """The client's address: REMOTE_ADDR, or, behind the reverse proxy (DJANGO_BEHIND_PROXY=1)
     and only for a request that came from it (DJANGO_TRUSTED_PROXIES), the last entry of
     X-Forwarded-For, which that proxy appended. Anything that is not an IP address is ignored."""
     remote = _ip(request.META.get("REMOTE_ADDR", "")) or ""
-    if settings.BEHIND_PROXY and remote in settings.TRUSTED_PROXIES:
+    if _from_trusted_proxy(request):
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1]
         return _ip(forwarded) or remote
     return remote
@@ -36,21 +41,30 @@ def current_request_id() -> str:
 
 
 class RequestIdMiddleware:
-    """Give every request an id (or keep a sane one from a proxy) for logs and audit events."""
+    """Give every request a server-made id for logs and audit events, and its client address.
+
+    The id is always generated here: a client cannot choose the id its actions are audited
+    under. Behind the trusted reverse proxy (DJANGO_BEHIND_PROXY=1, request from one of
+    DJANGO_TRUSTED_PROXIES) a well-formed ``X-Request-ID`` from that proxy is kept *beside* it,
+    as ``request.upstream_request_id``, so the proxy's logs can be joined with ours.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        request.request_id = uuid.uuid4().hex
+        request.client_address = client_address(request)
         incoming = request.headers.get("X-Request-ID", "")
-        request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
-        request.request_id = request_id
-        token = _request_id.set(request_id)
+        request.upstream_request_id = (
+            incoming if _from_trusted_proxy(request) and _SAFE_ID.match(incoming) else ""
+        )
+        token = _request_id.set(request.request_id)
         try:
             response = self.get_response(request)
         finally:
             _request_id.reset(token)
-        response["X-Request-ID"] = request_id
+        response["X-Request-ID"] = request.request_id
         return response
 
 
@@ -100,6 +114,11 @@ class NoStoreMiddleware:
 
 
 class RequestIdLogFilter(logging.Filter):
+    """Put the request id on every log record. Django logs 4xx/5xx responses ("Not Found: ...")
+    after the middleware has returned, so the id is also taken from the request the record
+    carries."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = current_request_id()
+        request = getattr(record, "request", None)
+        record.request_id = getattr(request, "request_id", None) or current_request_id()
         return True

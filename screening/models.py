@@ -496,6 +496,7 @@ CONSENT_FROZEN_FIELDS = (
     "sha256",
     "signed_at",
     "created_at",
+    "form_token",
 )
 
 
@@ -577,6 +578,9 @@ class Consent(models.Model):
     signed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     superseded_at = models.DateTimeField(null=True, blank=True)
+    # The one-time token of the form that created this consent (tablet or paper): the same POST
+    # sent twice finds this consent instead of making another. Empty on older consents.
+    form_token = models.UUIDField(null=True, blank=True, editable=False)
 
     objects = ConsentQuerySet.as_manager()
 
@@ -584,6 +588,12 @@ class Consent(models.Model):
         ordering = ["-created_at", "-pk"]
         # The queue counts the consents waiting for a co-signature.
         indexes = [models.Index(fields=["status"], name="consent_status_idx")]
+        constraints = [
+            # The services look a token up under the intake's row lock; this is the backstop.
+            models.UniqueConstraint(
+                fields=["intake", "form_token"], name="consent_form_token_once_per_intake"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Consent #{self.pk} ({self.status})"
@@ -637,7 +647,13 @@ class AuditEvent(models.Model):
     object_type = models.CharField(max_length=40, blank=True)
     object_id = models.CharField(max_length=40, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
+    # A trusted reverse proxy's own id for the request, kept beside ours (never instead of it).
+    upstream_request_id = models.CharField(max_length=64, blank=True)
+    client_address = models.GenericIPAddressField(null=True, blank=True)
     detail = models.JSONField(default=dict, blank=True)
+    # The hash chain (screening.audit_chain): the previous row's hash and this row's own.
+    prev_hash = models.CharField(max_length=64, blank=True)
+    row_hash = models.CharField(max_length=64, blank=True)
 
     objects = AuditQuerySet.as_manager()
 

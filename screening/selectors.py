@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 
 from django.utils import timezone
@@ -110,3 +111,59 @@ def missing_pages(intake: Intake) -> list[tuple[str, int]]:
 def missing_steps(intake: Intake) -> list[str]:
     """Question sections with a page not completed or no longer valid, in wizard order."""
     return list(dict.fromkeys(section_id for section_id, _ in missing_pages(intake)))
+
+
+@dataclasses.dataclass(frozen=True)
+class ThresholdImpact:
+    """How the intakes of a period would screen under proposed thresholds, against the current
+    ones: nothing stored, the engine run twice in memory per intake."""
+
+    screened: int
+    # (current outcome, proposed outcome) -> how many intakes, outcome changes only
+    outcome_changes: dict[tuple[str, str], int]
+    # same outcome, but a flag appears, goes or changes level
+    flags_changed: int
+
+    @property
+    def outcome_changed(self) -> int:
+        return sum(self.outcome_changes.values())
+
+
+def _flag_set(result: rules.Result) -> frozenset[tuple[str, str]]:
+    return frozenset((flag.item, flag.level) for flag in result.flags)
+
+
+def threshold_impact(proposed: dict, *, months: int = 12) -> ThresholdImpact:
+    """Re-screen every intake sent in the last ``months`` with the clinic's current thresholds
+    and with ``proposed`` (threshold name -> value, the others as now), with each intake's own
+    answers, clinician fields and plan as they stand."""
+    current_values = ClinicSettings.load().threshold_values()
+    current = rules.Thresholds.from_dict(current_values)
+    changed = rules.Thresholds.from_dict({**current_values, **proposed})
+    since = timezone.now() - datetime.timedelta(days=round(months * 30.44))
+    intakes = (
+        Intake.objects.filter(submitted_at__gte=since)
+        .select_related("patient")
+        .only(
+            "answers",
+            "clinician_answers",
+            "plan_techniques",
+            "plan_regions",
+            "appointment_at",
+            "patient__date_of_birth",
+        )
+        .order_by("pk")
+    )
+    screened = flags_changed = 0
+    outcome_changes: dict[tuple[str, str], int] = {}
+    for intake in intakes.iterator(chunk_size=500):
+        plan = intake_plan(intake)
+        before = rules.evaluate(screening_answers(intake, current), plan, current)
+        after = rules.evaluate(screening_answers(intake, changed), plan, changed)
+        screened += 1
+        if before.outcome != after.outcome:
+            key = (before.outcome, after.outcome)
+            outcome_changes[key] = outcome_changes.get(key, 0) + 1
+        elif _flag_set(before) != _flag_set(after):
+            flags_changed += 1
+    return ThresholdImpact(screened, outcome_changes, flags_changed)

@@ -25,6 +25,33 @@ CHROMIUM_ARGS = [
 ]
 
 
+def _flush_past_the_audit_guard():
+    """Transactional tests empty every table with TRUNCATE between tests. On PostgreSQL the
+    audit table refuses TRUNCATE (migration 0011); the test database's owner lifts that one
+    trigger for the flush, inside the flush's own transaction. Production code never does."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        statements = original(
+            self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+        )
+        if "screening_auditevent" in tables and statements:
+            table = self.quote_name("screening_auditevent")
+            statements = [
+                f"ALTER TABLE {table} DISABLE TRIGGER audit_no_truncate",
+                *statements,
+                f"ALTER TABLE {table} ENABLE TRIGGER audit_no_truncate",
+            ]
+        return statements
+
+    DatabaseOperations.sql_flush = sql_flush
+
+
+_flush_past_the_audit_guard()
+
+
 @pytest.fixture(autouse=True)
 def _staff_second_factor(request, settings):
     """The second factor is on in every deployment; tests of other features sign in with a

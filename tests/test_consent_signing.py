@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import io
+import uuid
 
 import pytest
 from django.urls import reverse
@@ -52,7 +53,11 @@ def _cleared_intake(practitioner) -> Intake:
 
 def _patient_signs(intake) -> Consent:
     return services.consent_patient_sign(
-        intake=intake, signer_name="Jamie Example", signer_role="patient", signature=_png()
+        intake=intake,
+        form_token=uuid.uuid4(),
+        signer_name="Jamie Example",
+        signer_role="patient",
+        signature=_png(),
     )
 
 
@@ -189,7 +194,7 @@ def test_paper_consent_is_recorded_by_a_named_staff_member(practitioner, front_d
     intake = _cleared_intake(practitioner)
 
     consent = services.consent_record_paper(
-        actor=front_desk, intake=intake, signer_name="  Jamie   Example "
+        actor=front_desk, intake=intake, form_token=uuid.uuid4(), signer_name="  Jamie   Example "
     )
 
     assert consent.method == Consent.Method.PAPER
@@ -257,14 +262,25 @@ def test_tablet_signing_flow_through_the_pages(client, practitioner, front_desk)
 
     _hand_over_and_verify(client, front_desk, intake)
     page = client.get(reverse("patient:sign", args=[intake.public_id]))
+    token = page.context["form"]["form_token"].value()
     refused = client.post(
         reverse("patient:sign", args=[intake.public_id]),
-        {"signer_role": "patient", "signer_name": "Jamie Example", "signature": ""},
+        {
+            "form_token": token,
+            "signer_role": "patient",
+            "signer_name": "Jamie Example",
+            "signature": "",
+        },
     )
     consents_after_refusal = Consent.objects.count()
     response = client.post(
         reverse("patient:sign", args=[intake.public_id]),
-        {"signer_role": "patient", "signer_name": "Jamie Example", "signature": _data_url()},
+        {
+            "form_token": token,
+            "signer_role": "patient",
+            "signer_name": "Jamie Example",
+            "signature": _data_url(),
+        },
     )
 
     assert page.status_code == 200 and "Consent to dry needling" in page.content.decode()

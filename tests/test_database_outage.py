@@ -111,3 +111,76 @@ def test_a_session_deleted_meanwhile_is_still_a_400():
         )
 
     assert response.status_code == 400
+
+
+def _served(path: str, cookie: str) -> tuple[int, dict, str]:
+    """One request through Django's real WSGI handler, on this thread: unlike the test client
+    it runs the request_started/request_finished signals, which close a broken connection and
+    reuse a healthy one (CONN_MAX_AGE, CONN_HEALTH_CHECKS) as a server worker does."""
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test import RequestFactory
+
+    environ = RequestFactory()._base_environ(PATH_INFO=path, HTTP_COOKIE=cookie)
+    started = {}
+
+    def start_response(status, headers, exc_info=None):
+        started["status"], started["headers"] = int(status.split()[0]), dict(headers)
+
+    response = WSGIHandler()(environ, start_response)
+    try:
+        body = b"".join(response).decode()
+    finally:
+        response.close()
+    return started["status"], started["headers"], body
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_killed_by_the_server_gives_503_then_the_next_request_recovers(practitioner):
+    """A real outage, not a mock: the database server ends the request's own connection half
+    way through (as a restart or a failover does)."""
+    from django.conf import settings
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("kills a PostgreSQL backend (run with DATABASE_URL=postgresql://...)")
+    import psycopg
+
+    from screening import selectors
+
+    params = connection.settings_dict
+    admin_dsn = psycopg.conninfo.make_conninfo(
+        dbname="postgres",
+        user=params["USER"] or None,
+        host=params["HOST"] or None,
+        port=params["PORT"] or None,
+        password=params["PASSWORD"] or None,
+    )
+    client = Client()
+    client.force_login(practitioner)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    queue = reverse("review:queue")
+    assert _served(queue, cookie)[0] == 200
+    real_day_bounds = selectors.day_bounds
+    killed = []
+
+    def kill_this_requests_connection(day):
+        # The request has already read the session and the user over this connection.
+        pid = connection.connection.info.backend_pid
+        with psycopg.connect(admin_dsn, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+        killed.append(pid)
+        return real_day_bounds(day)
+
+    with mock.patch(
+        "screening.views.review.selectors.day_bounds", side_effect=kill_this_requests_connection
+    ):
+        status, headers, body = _served(queue, cookie)
+
+    assert killed
+    assert status == 503
+    assert headers["Retry-After"] == "30"
+    assert "Please try again in a moment" in body
+    status, _headers, body = _served(queue, cookie)
+    assert status == 200, body[:500]
+    assert connection.connection.info.backend_pid != killed[0]

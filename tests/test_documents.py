@@ -705,6 +705,7 @@ def test_documents_word_the_pregnancy_with_the_thresholds_the_screening_used(pra
         actor=practitioner,
         changes={"first_trimester_weeks": 12},
         expected_version=settings_row.version,
+        reason="Adviser's letter",
     )
 
     context = documents.consent_context(intake)

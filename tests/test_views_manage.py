@@ -10,7 +10,8 @@ from tests.factories import make_submitted_intake, set_plan
 pytestmark = pytest.mark.django_db
 
 
-def _settings_post(client, **changes):
+def _settings_post(client, reason=None, **changes):
+    """Post the settings form; ``reason`` confirms a threshold change with that reason."""
     current = ClinicSettings.load()
     data = {
         name: getattr(current, name)
@@ -28,18 +29,21 @@ def _settings_post(client, **changes):
     data["accept_representative_consent"] = "on" if current.accept_representative_consent else ""
     data["version"] = current.version
     data.update(changes)
+    if reason is not None:
+        data.update(confirm="1", reason=reason)
     return client.post(reverse("manage:settings"), data)
 
 
 def test_admin_changes_a_threshold_and_it_is_audited(client, clinic_admin):
     client.force_login(clinic_admin)
 
-    response = _settings_post(client, inr_ceiling="3.5")
+    response = _settings_post(client, inr_ceiling="3.5", reason="Medical adviser, 1 Dec 2026")
 
     assert response.status_code == 302
     assert float(ClinicSettings.load().inr_ceiling) == 3.5
     event = AuditEvent.objects.get(action="clinic_settings.update")
     assert event.detail["changed"]["inr_ceiling"] == {"from": 3.0, "to": 3.5}
+    assert event.detail["reason"] == "Medical adviser, 1 Dec 2026"
 
 
 def test_settings_page_lists_the_clinic_details_the_documents_still_need(client, clinic_admin):
@@ -57,7 +61,7 @@ def test_new_threshold_changes_screening_and_is_stored_with_the_result(
     client, clinic_admin, practitioner
 ):
     client.force_login(clinic_admin)
-    _settings_post(client, inr_ceiling="3.5")
+    _settings_post(client, inr_ceiling="3.5", reason="Medical adviser, 1 Dec 2026")
     intake = make_submitted_intake(
         {
             "blood_thinner_use": {

@@ -8,13 +8,16 @@ from django.db import transaction
 
 from screening.models import ClinicSettings, User
 from screening.services.audit import audit_record
-from screening.services.base import ConflictError
+from screening.services.base import ConflictError, ServiceError
 
 
 def clinic_settings_update(
-    *, actor: User, changes: dict, expected_version: int, request=None
+    *, actor: User, changes: dict, expected_version: int, reason: str = "", request=None
 ) -> ClinicSettings:
-    """Apply validated changes to the clinic settings; refuses a stale form."""
+    """Apply validated changes to the clinic settings; refuses a stale form, and a change of
+    any clinical threshold without a written reason. The audit row keeps every changed value
+    before and after, and the reason."""
+    reason = " ".join(reason.split())
     with transaction.atomic():
         ClinicSettings.load()
         settings_row = ClinicSettings.objects.select_for_update().get(pk=1)
@@ -31,6 +34,8 @@ def clinic_settings_update(
                 setattr(settings_row, name, value)
         if not changed:
             return settings_row
+        if not reason and any(name in ClinicSettings.THRESHOLD_FIELDS for name in changed):
+            raise ServiceError("Please give a reason for changing a screening threshold.")
         settings_row.version += 1
         settings_row.full_clean()
         settings_row.save()
@@ -39,7 +44,7 @@ def clinic_settings_update(
             action="clinic_settings.update",
             request=request,
             obj=settings_row,
-            detail={"changed": changed},
+            detail={"changed": changed, "reason": reason} if reason else {"changed": changed},
         )
     return settings_row
 

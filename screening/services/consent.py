@@ -1,10 +1,22 @@
-"""Consent: tablet signatures, the practitioner's co-signature, the paper record, freezing."""
+"""Consent: tablet signatures, the practitioner's co-signature, the paper record, freezing.
+
+Safe under double submits. A double tap on the tablet's "sign" or a double click on "record
+paper consent" sends the same POST twice, perhaps at the same instant. Each of those forms
+carries a one-time token (``form_token``, a UUID made when the page is drawn), stored on the
+consent it creates. Under the intake's row lock a second POST with the same token finds that
+consent and returns it unchanged, so the caller answers as it did the first time. The
+co-signature needs no token: it names the consent it signs, and that consent already
+co-signed by the same practitioner is the first answer. A repeat stores nothing and audits
+nothing, as a repeated ``intake_submit`` does: the trail keeps the one event of the one
+consent.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import hashlib
+import uuid
 
 from django.db import transaction
 from django.utils import timezone
@@ -47,9 +59,19 @@ def consent_handover(*, actor: User, intake: Intake, request=None) -> None:
     audit_record(actor=actor, action="consent.handover", request=request, intake=intake)
 
 
+def _consent_for_token(intake: Intake, form_token: uuid.UUID) -> Consent | None:
+    """The consent an earlier POST of the same form made, if any (caller holds the lock)."""
+    if not isinstance(form_token, uuid.UUID):
+        # Forms hand over a checked UUID; anything else is a caller's bug, not a user's. None
+        # in particular would match every consent stored without a token.
+        raise TypeError("form_token must be a uuid.UUID")
+    return intake.consents.filter(form_token=form_token).first()
+
+
 def consent_patient_sign(
     *,
     intake: Intake,
+    form_token: uuid.UUID,
     signer_name: str,
     signer_role: str,
     signature: bytes,
@@ -61,9 +83,16 @@ def consent_patient_sign(
     interpreter_signature: bytes | None = None,
     request=None,
 ) -> Consent:
-    """The patient's (or guardian's) signature; the consent then waits for the practitioner."""
+    """The patient's (or guardian's) signature; the consent then waits for the practitioner.
+
+    Idempotent per ``form_token``: a second call with the token of a stored consent returns
+    that consent (whatever happened to it since) and writes nothing.
+    """
     with transaction.atomic():
         locked = Intake.objects.select_for_update().select_related("patient").get(pk=intake.pk)
+        earlier = _consent_for_token(locked, form_token)
+        if earlier is not None:
+            return earlier
         _require_documents(locked)
         now = timezone.now()
         locked.consents.filter(status=Consent.Status.AWAITING_PRACTITIONER).update(
@@ -71,6 +100,7 @@ def consent_patient_sign(
         )
         consent = Consent.objects.create(
             intake=locked,
+            form_token=form_token,
             status=Consent.Status.AWAITING_PRACTITIONER,
             method=Consent.Method.TABLET,
             consent_text_version=CONSENT_TEXT_VERSION,
@@ -134,16 +164,24 @@ def _freeze_and_finish(
 def consent_cosign(
     *, actor: User, intake: Intake, consent_id: int, signature: bytes, request=None
 ) -> Consent:
-    """The practitioner's co-signature: render the PDF once and freeze its bytes."""
+    """The practitioner's co-signature: render the PDF once and freeze its bytes.
+
+    Idempotent per consent: when ``actor`` has already co-signed ``consent_id`` (a double
+    click), that signed consent is returned unchanged and nothing is written. Another
+    practitioner's co-signature is not this actor's result, so that is refused with who
+    signed.
+    """
     with transaction.atomic():
         locked = Intake.objects.select_for_update().select_related("patient").get(pk=intake.pk)
+        consent = Consent.objects.select_for_update().filter(intake=locked, pk=consent_id).first()
+        if consent is not None and consent.practitioner_signed_at is not None:
+            if consent.practitioner_id == actor.pk:
+                return consent
+            raise ServiceError(
+                f"{consent.practitioner.display_name()} has already co-signed this consent."
+            )
         _require_documents(locked)
-        consent = (
-            Consent.objects.select_for_update()
-            .filter(intake=locked, pk=consent_id, status=Consent.Status.AWAITING_PRACTITIONER)
-            .first()
-        )
-        if consent is None:
+        if consent is None or consent.status != Consent.Status.AWAITING_PRACTITIONER:
             raise ServiceError("There is no consent waiting for a signature.")
         consent.practitioner = actor
         consent.practitioner_signature = signature
@@ -159,16 +197,26 @@ def consent_cosign(
     return consent
 
 
-def consent_record_paper(*, actor: User, intake: Intake, signer_name: str, request=None) -> Consent:
-    """A named staff member records that the printed consent was signed on paper."""
+def consent_record_paper(
+    *, actor: User, intake: Intake, form_token: uuid.UUID, signer_name: str, request=None
+) -> Consent:
+    """A named staff member records that the printed consent was signed on paper.
+
+    Idempotent per ``form_token``: a second call with the token of a stored consent returns
+    that consent and writes nothing.
+    """
     signer_name = " ".join(signer_name.split())
     if not signer_name:
         raise ServiceError("Please enter the name of the person who signed.")
     with transaction.atomic():
         locked = Intake.objects.select_for_update().select_related("patient").get(pk=intake.pk)
+        earlier = _consent_for_token(locked, form_token)
+        if earlier is not None:
+            return earlier
         _require_documents(locked)
         consent = Consent(
             intake=locked,
+            form_token=form_token,
             status=Consent.Status.SIGNED,
             method=Consent.Method.PAPER,
             consent_text_version=CONSENT_TEXT_VERSION,

@@ -370,6 +370,7 @@ def consent_paper(request, public_id):
             services.consent_record_paper(
                 actor=request.user,
                 intake=intake,
+                form_token=form.cleaned_data["form_token"],
                 signer_name=form.cleaned_data["signer_name"],
                 request=request,
             )

@@ -1,46 +1,85 @@
 """Clinic admin pages: clinic details and thresholds, staff accounts, the audit trail."""
 
+import csv
+import dataclasses
+import datetime
+
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from screening import services, signin
-from screening.forms import ClinicSettingsForm, StaffCreateForm, StaffEditForm
-from screening.models import AuditEvent, ClinicSettings, User
-from screening.permissions import Perm, require_perm
+from screening import audit_display, selectors, services, signin
+from screening.forms import (
+    AuditFilterForm,
+    ClinicSettingsForm,
+    StaffCreateForm,
+    StaffEditForm,
+    ThresholdReasonForm,
+)
+from screening.models import AuditEvent, ClinicSettings, Intake, User
+from screening.permissions import Perm, has_perm, require_perm
 from screening.services import second_factor
 
 
 @require_perm(Perm.MANAGE_CLINIC)
 def clinic_settings(request):
+    """Clinic details save at once. A change to any screening threshold first shows its
+    before/after values and how the last 12 months' intakes would have screened, and needs a
+    written reason; "Go back and edit" returns to the form with the typed values."""
     current = ClinicSettings.load()
-    if request.method == "POST":
-        form = ClinicSettingsForm(request.POST, instance=ClinicSettings.load())
-        if form.is_valid():
-            try:
-                services.clinic_settings_update(
-                    actor=request.user,
-                    changes=form.changes(),
-                    expected_version=form.cleaned_data["version"],
-                    request=request,
-                )
-            except services.ConflictError as exc:
-                messages.error(request, str(exc))
-                return redirect("manage:settings")
-            messages.success(request, "Clinic settings saved.")
+    form = ClinicSettingsForm(request.POST or None, instance=ClinicSettings.load())
+    if request.method == "POST" and form.is_valid() and "edit" not in request.POST:
+        thresholds = form.threshold_changes(current)
+        reason_form = None
+        if thresholds:
+            if "confirm" not in request.POST:
+                return _confirm_thresholds(request, form, thresholds, ThresholdReasonForm())
+            reason_form = ThresholdReasonForm(request.POST)
+            if not reason_form.is_valid():
+                return _confirm_thresholds(request, form, thresholds, reason_form)
+        try:
+            services.clinic_settings_update(
+                actor=request.user,
+                changes=form.changes(),
+                expected_version=form.cleaned_data["version"],
+                reason=reason_form.cleaned_data["reason"] if reason_form else "",
+                request=request,
+            )
+        except services.ConflictError as exc:
+            messages.error(request, str(exc))
             return redirect("manage:settings")
-    else:
-        form = ClinicSettingsForm(instance=current)
+        messages.success(request, "Clinic settings saved.")
+        return redirect("manage:settings")
     return render(
         request,
         "screening/manage/settings.html",
         {
             "form": form,
             "threshold_fields": ClinicSettings.THRESHOLD_FIELDS,
-            "missing_clinic_details": ClinicSettings.load().missing_document_details(),
+            "missing_clinic_details": current.missing_document_details(),
+        },
+    )
+
+
+def _confirm_thresholds(request, form, thresholds, reason_form):
+    impact = selectors.threshold_impact({change["name"]: change["value"] for change in thresholds})
+    outcome = dict(Intake.Outcome.choices)
+    return render(
+        request,
+        "screening/manage/settings_confirm.html",
+        {
+            "form": form,
+            "reason_form": reason_form,
+            "thresholds": thresholds,
+            "impact": impact,
+            "outcome_changes": [
+                {"before": outcome[before], "after": outcome[after], "count": count}
+                for (before, after), count in sorted(impact.outcome_changes.items())
+            ],
         },
     )
 
@@ -196,8 +235,155 @@ def staff_reset_second_factor(request, user_id):
     return redirect("manage:staff_edit", person.pk)
 
 
+AUDIT_PAGE_SIZE = 50
+
+
+@dataclasses.dataclass(frozen=True)
+class SimplePage:
+    """What the pagination partial reads, for a page found without counting every row."""
+
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def has_other_pages(self) -> bool:
+        return self.has_previous or self.has_next
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
 @require_perm(Perm.VIEW_AUDIT)
 def audit_list(request):
-    events = AuditEvent.objects.select_related("intake").order_by("-at", "-pk")
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
-    return render(request, "screening/manage/audit.html", {"page": page})
+    """The audit trail, newest first, filtered by patient, staff member, action and dates;
+    ``?format=csv`` downloads what the filters select. Both are audited themselves."""
+    form = AuditFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    events = _filtered_events(filters)
+    names_visible = has_perm(request.user, Perm.VIEW_BOARD)
+    described = {"patient": bool(filters.get("patient"))} | {
+        key: str(value.pk if isinstance(value, User) else value)
+        for key, value in filters.items()
+        if value and key != "patient"
+    }
+    if request.GET.get("format") == "csv" and not form.errors:
+        services.audit_record(
+            actor=request.user, action="audit.export", request=request, detail=described
+        )
+        return _audit_csv(events, names_visible)
+    try:
+        number = max(1, int(request.GET.get("page", 1)))
+    except ValueError:
+        number = 1
+    start = (number - 1) * AUDIT_PAGE_SIZE
+    # One row more than a page tells whether there is a next page, without a COUNT.
+    rows = list(events[start : start + AUDIT_PAGE_SIZE + 1])
+    services.audit_record(
+        actor=request.user,
+        action="audit.view",
+        request=request,
+        detail=described | {"page": number},
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("format", None)
+    return render(
+        request,
+        "screening/manage/audit.html",
+        {
+            "form": form,
+            "rows": [_audit_row(event, names_visible) for event in rows[:AUDIT_PAGE_SIZE]],
+            "page": SimplePage(number, has_next=len(rows) > AUDIT_PAGE_SIZE),
+            "query": query.urlencode(),
+            "csv_query": (query.urlencode() + "&" if query else "") + "format=csv",
+        },
+    )
+
+
+def _filtered_events(filters: dict):
+    events = AuditEvent.objects.select_related("intake__patient", "actor").order_by("-pk")
+    if filters.get("patient"):
+        events = events.filter(intake__patient__full_name__icontains=filters["patient"].strip())
+    if filters.get("user"):
+        events = events.filter(actor=filters["user"])
+    if filters.get("action"):
+        events = events.filter(action=filters["action"])
+    if filters.get("date_from"):
+        events = events.filter(at__gte=selectors.day_bounds(filters["date_from"])[0])
+    if filters.get("date_to"):
+        events = events.filter(at__lt=selectors.day_bounds(filters["date_to"])[1])
+    return events
+
+
+def _audit_row(event: AuditEvent, names_visible: bool) -> dict:
+    patient = ""
+    if event.intake_id:
+        patient = event.intake.patient.full_name if names_visible else "(hidden)"
+    return {
+        "at": event.at,
+        "who": audit_display.who(event),
+        "role": audit_display.ROLE_LABELS.get(event.actor_role, event.actor_role),
+        "what": audit_display.action_label(event.action),
+        "patient": patient,
+        "details": audit_display.details(event),
+        "address": event.client_address or "",
+        "request_id": audit_display.request_reference(event),
+    }
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value) -> str:
+    """A CSV cell that a spreadsheet shows as text, never runs as a formula."""
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _audit_csv(events, names_visible: bool):
+    header = [
+        "When (UTC)",
+        "Who",
+        "Role",
+        "Action",
+        "What",
+        "Patient",
+        "Details",
+        "From",
+        "Request",
+    ]
+
+    def lines():
+        writer = csv.writer(_Echo())
+        yield writer.writerow(header)
+        for event in events.iterator(chunk_size=1000):
+            row = _audit_row(event, names_visible)
+            yield writer.writerow(
+                [
+                    event.at.astimezone(datetime.UTC).isoformat(timespec="seconds"),
+                    _cell(row["who"]),
+                    row["role"],
+                    event.action,
+                    row["what"],
+                    _cell(row["patient"]),
+                    _cell("; ".join(row["details"])),
+                    row["address"],
+                    row["request_id"],
+                ]
+            )
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y-%m-%d")
+    response["Content-Disposition"] = f'attachment; filename="audit-trail-{stamp}.csv"'
+    return response

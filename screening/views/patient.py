@@ -467,12 +467,25 @@ def left(request):
     return render(request, "screening/patient/left.html", {"clinic": ClinicSettings.load()})
 
 
+def _repeats_the_signature(request, state: dict) -> bool:
+    """A second tap of "I agree and sign" that arrives after the first was stored: this
+    session has signed, with the very form this POST carries. (Two taps that arrive together
+    both find the session still signing; the service's form token makes them one consent.)"""
+    return (
+        request.method == "POST"
+        and state.get("purpose") == "signed"
+        and request.POST.get("form_token", "") == state.get("signed_form_token")
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def sign(request, public_id):
     """The consent on screen at tablet size, signed with a finger by the patient or guardian."""
     intake, state, redirect_response = _load(request, public_id)
     if redirect_response:
         return redirect_response
+    if _repeats_the_signature(request, state):
+        return redirect("patient:signed", intake.public_id)
     if state.get("purpose") != "sign":
         raise Http404
     available, reason = documents_available(intake)
@@ -496,6 +509,7 @@ def sign(request, public_id):
         try:
             services.consent_patient_sign(
                 intake=intake,
+                form_token=data["form_token"],
                 signer_name=data["signer_name"],
                 signer_role=data["signer_role"],
                 signature=services.signature_from_data_url(data["signature"], what="patient"),
@@ -515,6 +529,7 @@ def sign(request, public_id):
             form.add_error(None, str(exc))
         else:
             state["purpose"] = "signed"
+            state["signed_form_token"] = str(data["form_token"])
             request.session[PATIENT_SESSION_KEY] = state
             return redirect("patient:signed", intake.public_id)
     return render(
