@@ -342,6 +342,9 @@ class Intake(models.Model):
     latest_flags = models.JSONField(default=list, blank=True)
 
     completed_by = models.CharField(max_length=20, blank=True)
+    # When the patient last opened their link or saved a page (the board's "last active", and
+    # the warning before a link that is in use is replaced).
+    patient_active_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     created_by = models.ForeignKey(

@@ -209,6 +209,8 @@ def link_open(*, token: str, request=None) -> IntakeLink:
         if link.first_used_at is None:
             link.first_used_at = timezone.now()
             link.save(update_fields=["first_used_at"])
+        # The intake's version is not bumped: opening the link changes no answer.
+        Intake.objects.filter(pk=link.intake_id).update(patient_active_at=timezone.now())
         audit_record(
             actor=None,
             actor_role=PATIENT_ACTOR,
@@ -320,6 +322,7 @@ def intake_save_step(
         if completed_by:
             locked.completed_by = completed_by
         locked.questionnaire_version = questionnaire.VERSION
+        locked.patient_active_at = timezone.now()
         locked.version += 1
         locked.save(
             update_fields=[
@@ -327,6 +330,7 @@ def intake_save_step(
                 "completed_steps",
                 "completed_by",
                 "questionnaire_version",
+                "patient_active_at",
                 "version",
                 "updated_at",
             ]
