@@ -83,3 +83,14 @@ access_log_format = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-req
 # Gunicorn 25+ opens a control socket for `gunicornc` by default; nothing here uses it, and a
 # socket that can reload or stop workers is one more thing to secure.
 control_socket_disable = True
+
+
+def post_worker_init(worker):
+    """Load WeasyPrint and the documents' fonts as each worker starts (after the app is loaded),
+    so that the first print of a fresh worker is not the one that pays for it."""
+    from screening import pdf
+
+    try:
+        pdf.warm_up()
+    except Exception:  # noqa: BLE001 - a print renders (and reports) on its own if this fails
+        worker.log.exception("Warming up the PDF renderer failed")

@@ -10,6 +10,7 @@ SCRIPTS = (
     "bench_documents.py",
     "bench_review.py",
     "bench_patient_pages.py",
+    "bench_wizard.py",
 )
 
 

@@ -98,6 +98,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_tasks",
+    "django_tasks_db",
     "screening",
 ]
 
@@ -111,6 +113,7 @@ MIDDLEWARE = [
     "django.middleware.gzip.GZipMiddleware",
     "screening.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "screening.middleware.SessionRefreshMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -219,7 +222,12 @@ USERNAME_MAX_LENGTH = 150
 # Staff sessions end after this much inactivity: every request renews the cookie.
 SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30, minimum=1, maximum=24 * 60)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# The idle clock restarts when a request finds the session's expiry older than this, not on
+# every request (a session row rewritten per click is most of a wizard step's database work):
+# a session idles out between SESSION_IDLE minutes and that minus these seconds after the last
+# click (screening.middleware.SessionRefreshMiddleware).
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_REFRESH_SECONDS = env_int("SESSION_REFRESH_SECONDS", 300, minimum=0, maximum=3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # A patient may take a while over one page of questions; their session idles out later.
 SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", 12, minimum=1, maximum=24 * 7)
@@ -324,12 +332,88 @@ LOGGING = {
         # WeasyPrint logs every render's seven steps at INFO ("Step 1 - Fetching and parsing
         # HTML" ...), and fontTools every subset: noise at the app's default level.
         "weasyprint": {"level": "WARNING"},
+        # The tasks framework logs every task's start and end at INFO.
+        "django_tasks": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
     },
 }
 
+# Background tasks (screening/tasks.py): "database" stores them for `manage.py db_worker` (the
+# production default), "immediate" runs each at once in the request that queued it (the default
+# with DJANGO_DEBUG=1, and in tests: development needs no second process).
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+_task_backend = os.environ.get("DJANGO_TASKS_BACKEND", "immediate" if DEBUG else "database")
+if _task_backend not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"DJANGO_TASKS_BACKEND must be one of {', '.join(_TASK_BACKENDS)}, not {_task_backend!r}"
+    )
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[_task_backend]}}
+
 # Product settings that are not clinical thresholds (those live in the database, see
 # screening.models.ClinicSettings, so that a clinic admin can change them without a deploy).
+# Invitations and reminders (screening.messaging). The console backends print whole messages,
+# live links included, to the server's standard output: development only, refused in production,
+# where e-mail goes through SMTP and text messages stay off until a provider is configured.
+_CONSOLE_BACKENDS = {
+    "django.core.mail.backends.console.EmailBackend",
+    "screening.sms.ConsoleBackend",
+}
 EMAIL_BACKEND = os.environ.get(
-    "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+    "DJANGO_EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
 )
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("DJANGO_EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured(
+        "DJANGO_EMAIL_USE_TLS (STARTTLS, port 587) and DJANGO_EMAIL_USE_SSL (port 465) "
+        "exclude each other: set one."
+    )
+# Seconds before a mail server that does not answer counts as a failed send (the desk waits).
+EMAIL_TIMEOUT = env_int("DJANGO_EMAIL_TIMEOUT", 10, minimum=1, maximum=60)
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "clinic@localhost")
+
+SMS_BACKEND = os.environ.get(
+    "SMS_BACKEND", "screening.sms.ConsoleBackend" if DEBUG else "screening.sms.DisabledBackend"
+)
+SMS_TIMEOUT = env_int("SMS_TIMEOUT", 10, minimum=1, maximum=60)
+# A mobile number typed without its country code ("07700 900123") gets this one.
+SMS_COUNTRY_CODE = env_int("SMS_COUNTRY_CODE", 44, minimum=1, maximum=999)
+TWILIO_API_BASE = os.environ.get("TWILIO_API_BASE", "https://api.twilio.com").rstrip("/")
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM = os.environ.get("TWILIO_FROM", "")
+TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID", "")
+if SMS_BACKEND == "screening.sms.TwilioBackend":
+    if not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN):
+        raise ImproperlyConfigured(
+            "SMS_BACKEND is Twilio: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN."
+        )
+    if not (TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID):
+        raise ImproperlyConfigured(
+            "SMS_BACKEND is Twilio: set TWILIO_FROM (the sending number) or "
+            "TWILIO_MESSAGING_SERVICE_SID."
+        )
+if not TWILIO_API_BASE.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(f"TWILIO_API_BASE must be an http(s) URL, not {TWILIO_API_BASE!r}")
+if not DEBUG:
+    for _name, _backend in (("DJANGO_EMAIL_BACKEND", EMAIL_BACKEND), ("SMS_BACKEND", SMS_BACKEND)):
+        if _backend in _CONSOLE_BACKENDS:
+            raise ImproperlyConfigured(
+                f"{_name}: the console backend prints patients' links to the server's output; "
+                "it is for development only (DJANGO_DEBUG=1)."
+            )
+# The address patients' links start with in messages sent outside a request (the reminders
+# command), e.g. https://clinic.example.org. Pages that send use the address they were reached by.
+SITE_URL = os.environ.get("DJANGO_SITE_URL", "").rstrip("/")
+if SITE_URL and not SITE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(f"DJANGO_SITE_URL must start with https://, not {SITE_URL!r}")

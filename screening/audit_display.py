@@ -26,6 +26,7 @@ ACTION_LABELS = {
     "intake.create": _("Created an intake"),
     "link.issue": _("Made a patient link"),
     "link.open": _("Patient opened their link"),
+    "link.code_refused": _("A typed handout code matched no link"),
     "intake.identity_check": _("Patient's date of birth check"),
     "intake.handover": _("Handed the tablet to the patient"),
     "intake.save_step": _("Patient saved a page"),
@@ -43,6 +44,8 @@ ACTION_LABELS = {
     # Front desk and documents
     "desk.board_view": _("Viewed the front-desk board"),
     "intake.view_desk": _("Viewed an intake at the desk"),
+    "intake.update": _("Changed the appointment or practitioner"),
+    "intake.cancel": _("Cancelled the appointment"),
     "documents.view": _("Viewed the documents page"),
     "document.print_consent": _("Printed the consent form"),
     "document.print_aftercare": _("Printed the aftercare sheet"),
@@ -53,8 +56,15 @@ ACTION_LABELS = {
     "consent.view_pending": _("Viewed a consent waiting for co-signature"),
     "consent.cosign": _("Practitioner co-signed the consent"),
     "consent.record_paper": _("Recorded a consent signed on paper"),
+    # Invitations and reminders
+    "patient.contact_update": _("Changed the patient's contact details"),
+    "invitation.send": _("Sent the patient a new link"),
+    "reminder.send": _("Sent the patient a reminder with a new link"),
+    "message.sent": _("A message to the patient went out"),
+    "message.failed": _("A message to the patient failed"),
     # Clinic administration
     "clinic_settings.update": _("Changed the clinic settings"),
+    "message_templates.update": _("Changed the message templates"),
     "staff.create": _("Created a staff account"),
     "staff.update": _("Changed a staff account"),
     "staff.deactivate": _("Deactivated a staff account"),
@@ -73,7 +83,11 @@ ROLE_LABELS = {
     **dict(Role.choices),
     "patient": _("Patient"),
     "superuser": _("Superuser"),
+    "system": _("Scheduled task"),
 }
+
+_CHANNEL_WORDS = {"email": _("e-mail"), "sms": _("text message")}
+_CONTACT_WORDS = {"email": _("e-mail"), "phone": _("mobile number")}
 
 _REFUSAL = {"forbidden": _("not allowed"), "not_found": _("not found or not theirs")}
 
@@ -151,6 +165,33 @@ def details(event: AuditEvent) -> list[str]:
     elif action == "staff.update":
         fields = ", ".join(f.replace("_", " ") for f in detail.get("fields", []))
         lines.append(f"{_('Changed')}: {fields}")
+    elif action == "patient.contact_update":
+        fields = ", ".join(str(_CONTACT_WORDS.get(f, f)) for f in detail.get("fields", []))
+        lines.append(f"{_('Changed')}: {fields}")
+    elif action in ("invitation.send", "reminder.send"):
+        how = " and ".join(str(_CHANNEL_WORDS.get(c, c)) for c in detail.get("channels", []))
+        lines.append(f"{_('By')} {how}")
+    elif action in ("message.sent", "message.failed"):
+        kind = str(_("Reminder") if detail.get("kind") == "reminder" else _("Invitation"))
+        lines.append(f"{kind} {_('by')} {_CHANNEL_WORDS.get(detail.get('channel'), '')}")
+        if detail.get("reason"):
+            lines.append(str(detail["reason"]))
+    elif action == "message_templates.update":
+        names = [_setting_label(name) for name in detail.get("changed", [])]
+        lines.append(f"{_('Changed')}: {'; '.join(names)}")
+        hours = detail.get("reminder_hours_before")
+        if hours:
+            lines.append(f"{_('Reminder')}: {hours.get('from')} h → {hours.get('to')} h")
+    elif action == "intake.update":
+        words = {"appointment_at": _("Appointment"), "practitioner": _("Practitioner")}
+        for name, change in sorted((detail.get("changed") or {}).items()):
+            before, after = _shown(change.get("from")), _shown(change.get("to"))
+            lines.append(f"{words.get(name, name)}: {before} → {after}")
+    elif action == "intake.cancel" and detail.get("from_status"):
+        status = dict(Intake.Status.choices).get(detail["from_status"], detail["from_status"])
+        lines.append(f"{_('Was')}: {status}")
+    elif action == "link.open" and detail.get("after_submit"):
+        lines.append(str(_("After the answers were sent: thank-you page only")))
     elif action == "staff.unlock_address":
         lines.append(f"{_('Address')}: {detail.get('address', '')}")
     elif "sha256" in detail:
@@ -166,6 +207,8 @@ def request_reference(event: AuditEvent) -> str:
 def who(event: AuditEvent) -> str:
     if event.actor_role == "patient":
         return str(_("The patient"))
+    if event.actor_role == "system":
+        return str(_("Scheduled reminders"))
     if event.actor is not None:
         return event.actor.get_full_name() or event.actor.username
     return event.actor_label or "—"

@@ -9,6 +9,7 @@ _NAV = (
     (Perm.VIEW_BOARD, "desk:board", "Today"),
     (Perm.REVIEW, "review:queue", "Review queue"),
     (Perm.MANAGE_CLINIC, "manage:settings", "Clinic settings"),
+    (Perm.MANAGE_CLINIC, "manage:messages", "Messages"),
     (Perm.MANAGE_STAFF, "manage:staff", "Staff"),
     (Perm.VIEW_AUDIT, "manage:audit", "Audit trail"),
 )

@@ -40,6 +40,15 @@ CONSENT_TEXT_VERSION = "consent-2026.12-1"
 # Likewise for the aftercare sheet (printed in its footer, not stored).
 AFTERCARE_TEXT_VERSION = "aftercare-2026.11-1"
 
+
+class DocumentError(Exception):
+    """A document could not be rendered (refused or missing asset, WeasyPrint failure)."""
+
+
+class DocumentUnavailable(DocumentError):
+    """The intake is not in a state where its documents may be printed; says why."""
+
+
 CLEARING_DECISIONS = (Intake.Decision.CLEARED, Intake.Decision.CLEARED_WITH_MODIFICATIONS)
 PRINTABLE_STATUSES = (Intake.Status.REVIEWED, Intake.Status.SIGNED)
 
@@ -651,7 +660,7 @@ class _Base:
                 "registration_number": practitioner.registration_number if practitioner else "",
             },
             "appointment": _datetime(intake.appointment_at),
-            "printed_at": _datetime(timezone.now()),
+            "prepared_at": _datetime(timezone.now()),
         }
 
     def personal_risks(self) -> list[dict]:

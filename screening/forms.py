@@ -15,6 +15,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from screening import codes, messaging, sms
 from screening.engine import questionnaire, regions
 from screening.models import ClinicSettings, Intake, User
 from screening.roles import Role
@@ -629,6 +630,23 @@ class IdentityForm(forms.Form):
         return cleaned
 
 
+class TypedCodeForm(forms.Form):
+    """The short code from the invitation handout, typed instead of scanning the QR code."""
+
+    code = forms.CharField(
+        label=_("Code from your letter"),
+        help_text=_("8 letters and numbers, for example KQ7M-4TXP. Small letters are fine."),
+        max_length=40,
+        error_messages={"required": _("Enter the code from your letter.")},
+    )
+
+    def clean_code(self):
+        try:
+            return codes.normalise(self.cleaned_data["code"])
+        except codes.CodeFormatError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
 class DeclarationForm(forms.Form):
     declaration = forms.BooleanField(
         label=_(
@@ -712,6 +730,188 @@ class IntakeCreateForm(forms.Form):
             self.cleaned_data["appointment_date"], self.cleaned_data["appointment_time"]
         )
         return timezone.make_aware(naive)
+
+
+class IntakeEditForm(forms.Form):
+    """Front desk: move the appointment or change the practitioner (checked against the
+    intake's version, so two desks cannot overwrite each other unseen)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    appointment_date = IntakeCreateForm.base_fields["appointment_date"]
+    appointment_time = IntakeCreateForm.base_fields["appointment_time"]
+    practitioner = IntakeCreateForm.base_fields["practitioner"]
+
+    clean_appointment_date = IntakeCreateForm.clean_appointment_date
+    appointment_at = IntakeCreateForm.appointment_at
+
+    def __init__(self, *args, intake: Intake, **kwargs):
+        when = timezone.localtime(intake.appointment_at)
+        kwargs.setdefault(
+            "initial",
+            {
+                "version": intake.version,
+                "appointment_date": when.date(),
+                "appointment_time": when.time().replace(second=0, microsecond=0),
+                "practitioner": intake.practitioner,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.fields["practitioner"].queryset = User.objects.filter(
+            role=Role.PRACTITIONER, is_active=True
+        ).order_by("last_name", "first_name", "username")
+        self.fields["practitioner"].label_from_instance = lambda user: user.display_name()
+
+
+class IntakeCancelForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    reason = forms.CharField(
+        label=_("Why is the appointment cancelled?"),
+        help_text=_(
+            "In plain words, for colleagues who open this intake later, for example “Patient "
+            "called: moving to another clinic”."
+        ),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Please say why the appointment is cancelled.")},
+    )
+
+    def clean_reason(self):
+        reason = " ".join(self.cleaned_data["reason"].split())
+        if not reason:
+            raise forms.ValidationError(_("Please say why the appointment is cancelled."))
+        return reason
+
+
+# ---------------------------------------------------------------------------------------------
+# Invitations by e-mail and text message
+
+SEND_CHOICES = (
+    ("email", _("Send by e-mail")),
+    ("sms", _("Send by text message")),
+    ("both", _("Send both")),
+)
+
+
+class InvitationSendForm(forms.Form):
+    """The desk's "Send the link" card: the contact details on file (editable) and how to send.
+
+    Each button posts ``send``. The number is checked when it is to be texted or was changed,
+    so a number typed long ago never stops an e-mail.
+    """
+
+    email = forms.EmailField(
+        label=_("E-mail"),
+        max_length=254,
+        required=False,
+        error_messages={"invalid": _("Enter an e-mail address like name@example.org.")},
+    )
+    mobile = forms.CharField(label=_("Mobile number"), max_length=50, required=False)
+    send = forms.ChoiceField(
+        choices=SEND_CHOICES,
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": _("Choose how to send the link."),
+            "invalid_choice": _("Choose how to send the link."),
+        },
+    )
+    # Set by the "Send anyway" button after the warning that the patient is answering now.
+    replace_in_use = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["mobile"].help_text = _(
+            "Starting with 0, or with + and the country code (+%(code)s for this clinic's country)."
+        ) % {"code": settings.SMS_COUNTRY_CODE}
+        self.fields["email"].widget.attrs["autocomplete"] = "off"
+        self.fields["mobile"].widget.attrs.update({"autocomplete": "off", "inputmode": "tel"})
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def channels(self) -> list[str]:
+        choice = self.cleaned_data["send"]
+        return ["email", "sms"] if choice == "both" else [choice]
+
+    def clean_mobile(self):
+        return " ".join(self.cleaned_data["mobile"].split())
+
+    def clean(self):
+        data = super().clean()
+        choice = data.get("send")
+        if choice is None:
+            return data
+        wanted = {"email", "sms"} if choice == "both" else {choice}
+        if "email" in wanted and "email" not in self.errors and not data.get("email"):
+            self.add_error("email", _("Enter the patient's e-mail address to send by e-mail."))
+        mobile = data.get("mobile", "")
+        if "sms" in wanted and not mobile:
+            self.add_error("mobile", _("Enter the patient's mobile number to send a text message."))
+        elif mobile and ("sms" in wanted or "mobile" in self.changed_data):
+            try:
+                sms.normalise_mobile(mobile)
+            except sms.InvalidNumber:
+                self.add_error(
+                    "mobile",
+                    _(
+                        "This is not a mobile number a text message can go to. Write it starting "
+                        "with 0, like 07700 900123, or with + and the country code, like "
+                        "+44 7700 900123."
+                    ),
+                )
+        return data
+
+
+class MessageTemplatesForm(forms.ModelForm):
+    """The clinic admin's message templates and reminder timing; each template is checked for
+    unknown placeholders and a missing {link}."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = ClinicSettings
+        fields = (*ClinicSettings.MESSAGE_TEMPLATE_FIELDS, "reminder_hours_before")
+        widgets = {
+            "invitation_email_body": forms.Textarea(attrs={"rows": 13}),
+            "reminder_email_body": forms.Textarea(attrs={"rows": 13}),
+            "invitation_sms_body": forms.Textarea(attrs={"rows": 3}),
+            "reminder_sms_body": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ClinicSettings.MESSAGE_TEMPLATE_FIELDS:
+            self.fields[name].widget.attrs["spellcheck"] = "true"
+        for name in ("invitation_email_body", "reminder_email_body"):
+            self.fields[name].max_length = 3000
+        for name in ("invitation_sms_body", "reminder_sms_body"):
+            self.fields[name].max_length = 1000
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        if not self.is_bound:
+            self.initial["version"] = self.instance.version
+
+    def clean(self):
+        data = super().clean()
+        for name, (_kind, channel, part) in messaging.TEMPLATE_PARTS.items():
+            if name not in data:
+                continue
+            text = data[name].replace("\r\n", "\n")
+            if part == "subject":
+                text = text.strip()
+            data[name] = text
+            for error in messaging.template_errors(text, part=part):
+                self.add_error(name, error)
+            if channel == "sms" and name not in self.errors:
+                sample = messaging.render(text, messaging.sample_values(self.instance, ""))
+                if len(sample) > sms.MAX_BODY:
+                    self.add_error(
+                        name,
+                        _("With a link in it, this text is longer than %(max)s characters.")
+                        % {"max": sms.MAX_BODY},
+                    )
+        return data
+
+    def changes(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -69,6 +69,36 @@ class RequestIdMiddleware:
 
 
 SIGNED_IN_AT_SESSION_KEY = "signed_in_at"
+REFRESHED_AT_SESSION_KEY = "_refreshed_at"
+
+
+class SessionRefreshMiddleware:
+    """Restart a session's idle clock at most every SESSION_REFRESH_SECONDS.
+
+    Saving a session sets its expiry from now; Django's SESSION_SAVE_EVERY_REQUEST does that on
+    every request, a database write per click. Here a request saves the session only when its
+    last save is older than the refresh interval (or when the view changed it anyway). Must
+    come after SessionMiddleware, which then saves on the way out.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is None or session.modified or session.is_empty():
+            return response
+        if response.status_code >= 500:
+            return response
+        now = int(time.time())
+        refreshed_at = session.get(REFRESHED_AT_SESSION_KEY)
+        if (
+            not isinstance(refreshed_at, int)
+            or now - refreshed_at >= settings.SESSION_REFRESH_SECONDS
+        ):
+            session[REFRESHED_AT_SESSION_KEY] = now
+        return response
 
 
 class StaffSessionLifetimeMiddleware:

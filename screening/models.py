@@ -7,7 +7,9 @@ marked superseded.
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import threading
 import uuid
 from decimal import Decimal
 
@@ -50,6 +52,16 @@ class User(AbstractUser):
 
     def display_name(self) -> str:
         return self.get_full_name() or self.username
+
+
+# The clinic settings row as read in the current request (see ClinicSettings.load).
+_loaded_settings = threading.local()
+
+
+def forget_loaded_settings(*, in_request: bool | None = None) -> None:
+    _loaded_settings.row = None
+    if in_request is not None:
+        _loaded_settings.in_request = in_request
 
 
 class ClinicSettings(models.Model):
@@ -214,8 +226,80 @@ class ClinicSettings(models.Model):
         default=False,
     )
 
+    # The messages that carry a patient's link (screening.messaging): plain text with the
+    # placeholders of ``messaging.PLACEHOLDERS``, edited on the clinic admin's Messages page.
+    invitation_email_subject = models.CharField(
+        _("Invitation e-mail: subject"),
+        max_length=200,
+        default="Your health questionnaire for {clinic_name}",
+    )
+    invitation_email_body = models.TextField(
+        _("Invitation e-mail: text"),
+        default=(
+            "Hello,\n\n"
+            "Before your appointment at {clinic_name} on {appointment_date} at "
+            "{appointment_time}, please answer a short health questionnaire. It takes about "
+            "10 minutes, and you can stop and carry on later.\n\n"
+            "{link}\n\n"
+            "The link asks for your date of birth first. Please do not forward this e-mail.\n\n"
+            "Questions? Call us on {clinic_phone}.\n\n"
+            "{clinic_name}"
+        ),
+    )
+    invitation_sms_body = models.TextField(
+        _("Invitation text message"),
+        default=(
+            "{clinic_name}: please fill in your health form for {appointment_date} "
+            "{appointment_time}: {link}"
+        ),
+    )
+    reminder_email_subject = models.CharField(
+        _("Reminder e-mail: subject"),
+        max_length=200,
+        default="Reminder: your health questionnaire for {clinic_name}",
+    )
+    reminder_email_body = models.TextField(
+        _("Reminder e-mail: text"),
+        default=(
+            "Hello,\n\n"
+            "Your appointment at {clinic_name} is on {appointment_date} at {appointment_time}. "
+            "Your health questionnaire is not finished yet: please complete it before you "
+            "come. Anything you have already answered is saved.\n\n"
+            "{link}\n\n"
+            "This link replaces the one we sent before, and asks for your date of birth "
+            "first.\n\n"
+            "Questions? Call us on {clinic_phone}.\n\n"
+            "{clinic_name}"
+        ),
+    )
+    reminder_sms_body = models.TextField(
+        _("Reminder text message"),
+        default=(
+            "{clinic_name}: please finish your health form for {appointment_date} "
+            "{appointment_time}: {link}"
+        ),
+    )
+    reminder_hours_before = models.PositiveSmallIntegerField(
+        _("Send the reminder (hours before the appointment)"),
+        help_text=_(
+            "Patients who have not sent their questionnaire get one reminder this many hours "
+            "before the appointment, by the same means as their invitation."
+        ),
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(168)],
+    )
+
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
+
+    MESSAGE_TEMPLATE_FIELDS = (
+        "invitation_email_subject",
+        "invitation_email_body",
+        "invitation_sms_body",
+        "reminder_email_subject",
+        "reminder_email_body",
+        "reminder_sms_body",
+    )
 
     THRESHOLD_FIELDS = (
         "age_of_majority",
@@ -244,9 +328,16 @@ class ClinicSettings(models.Model):
 
     @classmethod
     def load(cls) -> ClinicSettings:
-        """The one settings row, created with the reference's defaults on first use."""
-        obj, _created = cls.objects.get_or_create(pk=1)
-        return obj
+        """The one settings row, created with the reference's defaults on first use.
+
+        Within a request it is read once (screening.signals forgets it when a request starts
+        and ends, and when the row is saved); each caller gets its own copy to change."""
+        cached = getattr(_loaded_settings, "row", None)
+        if cached is None:
+            cached, _created = cls.objects.get_or_create(pk=1)
+            if getattr(_loaded_settings, "in_request", False):
+                _loaded_settings.row = cached
+        return copy.copy(cached)
 
     def missing_document_details(self) -> list[str]:
         """What the printed documents need from these settings and do not have yet."""
@@ -346,6 +437,13 @@ class Intake(models.Model):
     # the warning before a link that is in use is replaced).
     patient_active_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # A cancelled appointment keeps its record: who cancelled it, when and why (the reason is
+    # kept here, not in the audit trail, which holds metadata only).
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cancel_reason = models.CharField(max_length=500, blank=True)
     version = models.PositiveIntegerField(default=1)
     created_by = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -365,10 +463,13 @@ class Intake(models.Model):
 
 
 class IntakeLink(models.Model):
-    """An invitation link. Only the SHA-256 of the token is stored."""
+    """An invitation link, and the short code printed beside its QR code. Only the SHA-256 of
+    the token and of the code is stored."""
 
     intake = models.ForeignKey(Intake, on_delete=models.CASCADE, related_name="links")
     token_hash = models.CharField(max_length=64, unique=True)
+    # None for links made before typed codes existed.
+    code_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     first_used_at = models.DateTimeField(null=True, blank=True)
@@ -381,6 +482,21 @@ class IntakeLink(models.Model):
 
     def __str__(self) -> str:
         return f"Link #{self.pk} for intake #{self.intake_id}"
+
+
+class CodeEntryFailure(models.Model):
+    """A typed code that matched no link, by client address: too many from one address in a
+    short time refuse further tries (``services.link_open_by_code``). Old rows are deleted as
+    new ones come."""
+
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["client_address", "at"], name="code_failure_addr_idx")]
+
+    def __str__(self) -> str:
+        return f"Code entry failure #{self.pk}"
 
 
 class ScreeningResult(models.Model):
@@ -674,3 +790,88 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("audit events are append-only")
+
+
+class RenderedDocument(models.Model):
+    """An unsigned consent form or aftercare sheet rendered ahead of printing, keyed by
+    everything its bytes depend on (``screening.services.documents.document_key``). A print
+    serves these bytes; a key that matches nothing is rendered once and stored. A render that
+    failed is kept as a row with ``error`` and no bytes, so the documents page can say so."""
+
+    class Kind(models.TextChoices):
+        CONSENT = "consent", _("Consent form")
+        AFTERCARE = "aftercare", _("Aftercare sheet")
+
+    intake = models.ForeignKey(Intake, on_delete=models.CASCADE, related_name="rendered")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    key = models.CharField(max_length=64)
+    pdf = models.BinaryField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["intake", "kind", "key"], name="one_rendering_per_document_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of intake #{self.intake_id}"
+
+
+class InvitationMessage(models.Model):
+    """One e-mail or text message that carried a patient's link: an invitation sent by staff,
+    or a reminder sent by ``manage.py send_reminders``. It records how and when it went and
+    what happened, never the address or the text (which held a live link)."""
+
+    class Kind(models.TextChoices):
+        INVITATION = "invitation", _("Invitation")
+        REMINDER = "reminder", _("Reminder")
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("e-mail")
+        SMS = "sms", _("text message")
+
+    class Status(models.TextChoices):
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    intake = models.ForeignKey(Intake, on_delete=models.CASCADE, related_name="messages")
+    link = models.ForeignKey(
+        IntakeLink, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SENDING)
+    # The appointment time the message named: a moved appointment gets its own reminder.
+    appointment_at = models.DateTimeField()
+    # Plain words for staff ("The mail server refused the address"), never a traceback.
+    error = models.CharField(max_length=300, blank=True)
+    # The provider's id: the e-mail's Message-ID, or the text message service's message SID.
+    provider_id = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # None for a reminder sent by the scheduled command.
+    created_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["intake", "channel", "created_at"], name="message_latest_idx")
+        ]
+        constraints = [
+            # Two overlapping runs of send_reminders, or one run twice, send one reminder.
+            models.UniqueConstraint(
+                fields=["intake", "kind", "channel", "appointment_at"],
+                condition=models.Q(kind="reminder"),
+                name="one_reminder_per_channel_and_appointment",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} by {self.channel} for intake #{self.intake_id} ({self.status})"

@@ -32,20 +32,13 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from screening import documents
+from screening.documents import DocumentError, DocumentUnavailable  # noqa: F401 - re-exported
 from screening.models import Consent, Intake
 
 STATIC_DIR = (Path(settings.BASE_DIR) / "static").resolve()
 STYLESHEET = "screening/css/print.css"
 CONSENT_TEMPLATE = "screening/pdf/consent.html"
 AFTERCARE_TEMPLATE = "screening/pdf/aftercare.html"
-
-
-class DocumentError(Exception):
-    """A document could not be rendered (refused or missing asset, WeasyPrint failure)."""
-
-
-class DocumentUnavailable(DocumentError):
-    """The intake is not in a state where its documents may be printed; says why."""
 
 
 class AssetRefused(Exception):
@@ -149,6 +142,20 @@ def render_html(html: str) -> bytes:
         raise
     except Exception as exc:
         raise DocumentError(f"The document could not be rendered: {exc}") from exc
+
+
+WARM_UP_HTML = (
+    "<!doctype html><html><head><meta charset='utf-8'><title>Warm-up</title></head><body>"
+    "<h1>Warm-up</h1><p>Regular, <strong>bold</strong> and <em>italic</em> text.</p>"
+    "</body></html>"
+)
+
+
+def warm_up() -> None:
+    """Load WeasyPrint, parse the stylesheet and load the fonts the documents use, so that a
+    worker's first print costs what every later one does (gunicorn.conf.py calls this as each
+    worker starts)."""
+    render_html(WARM_UP_HTML)
 
 
 def render_template(template_name: str, context: dict) -> bytes:

@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 
+from screening import selectors
 from screening.models import Intake, IntakeLink
 from screening.roles import Role
 
@@ -175,12 +176,29 @@ def access_intake_for_staff(user, public_id, perm: Perm, *, for_update: bool = F
 PATIENT_SESSION_KEY = "patient_intake"
 
 
+class PatientLinkGone(Exception):
+    """The patient's session reached its intake, but may not go on: ``reason`` is "replaced"
+    (a newer link was made), "cancelled" (the appointment was) or "closed" (the answers were
+    sent more than a day ago). The patient views answer 410 with a page that says so."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+# What a session learns on its next request; a locked link stays a 404 here (the identity
+# check shows the locked page), and a link past its lifetime does not end a session in use.
+_SESSION_ENDING_PROBLEMS = frozenset({"replaced", "cancelled", "closed"})
+
+
 def access_intake_for_patient(request, public_id, *, require_verified: bool = True):
     """The one intake this browser's patient session reaches, or 404.
 
     The session holds the intake's id, the link's id (none for a tablet hand-over) and whether
-    the date of birth was confirmed. Another intake's id, a revoked or locked link, or an
-    unconfirmed identity all answer 404, never 403.
+    the date of birth was confirmed. Another intake's id, a locked link, or an unconfirmed
+    identity all answer 404, never 403. A link replaced by a newer one, a cancelled appointment
+    and answers sent more than a day ago (on a link) raise ``PatientLinkGone`` instead, checked
+    on every request, so the patient learns it on their next tap.
     """
     state = request.session.get(PATIENT_SESSION_KEY)
     if not isinstance(state, dict):
@@ -191,10 +209,16 @@ def access_intake_for_patient(request, public_id, *, require_verified: bool = Tr
         raise Http404 from None
     if str(intake.public_id) != str(public_id):
         raise Http404
+    link = None
     if state.get("link") is not None:
         link = IntakeLink.objects.filter(pk=state["link"], intake=intake).first()
-        if link is None or link.revoked_at or link.locked_at:
+        if link is None:
             raise Http404
+    problem = selectors.link_problem(link, intake)
+    if problem in _SESSION_ENDING_PROBLEMS:
+        raise PatientLinkGone(problem)
+    if problem == "locked":
+        raise Http404
     if require_verified and not state.get("verified"):
         raise Http404
     return intake, state

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from screening.engine import questionnaire, rules
 from screening.engine.prepare import prepare
-from screening.models import ClinicSettings, FlagResolution, Intake, ScreeningResult
+from screening.models import ClinicSettings, FlagResolution, Intake, IntakeLink, ScreeningResult
 
 
 def clinic_thresholds() -> rules.Thresholds:
@@ -22,6 +22,62 @@ def day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime
     (a ``__date`` lookup converts every row's time zone and cannot use it)."""
     start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
     return start, start + datetime.timedelta(days=1)
+
+
+LINK_IN_USE_MINUTES = 15
+
+
+def link_in_use(intake: Intake, now: datetime.datetime | None = None) -> bool:
+    """Was the patient active on this intake (opened the link or saved a page) in the last
+    15 minutes? A new link would then stop the one they are answering with: replacing it, or
+    sending a message (which always carries a new link), asks first; reminders wait."""
+    active = intake.patient_active_at
+    if active is None:
+        return False
+    now = now or timezone.now()
+    return now - active < datetime.timedelta(minutes=LINK_IN_USE_MINUTES)
+
+
+def minutes_since_active(intake: Intake, now: datetime.datetime | None = None) -> int | None:
+    """Whole minutes since the patient last opened the link or saved a page (None if never)."""
+    if intake.patient_active_at is None:
+        return None
+    elapsed = (now or timezone.now()) - intake.patient_active_at
+    return max(int(elapsed.total_seconds() // 60), 0)
+
+
+# After the patient sends their answers, their link opens only a thank-you page for this long;
+# then it answers 410.
+SENT_LINK_HOURS = 24
+
+
+def link_problem(
+    link: IntakeLink | None, intake: Intake, *, now: datetime.datetime | None = None
+) -> str | None:
+    """Why a patient cannot go on with this link (or, with ``link`` None, a tablet hand-over):
+    "cancelled", "replaced", "locked", "expired" (never used in time) or "closed" (sent more than
+    SENT_LINK_HOURS ago). None when it works; for an intake already sent that means the
+    thank-you page only. The first reason that applies wins, the one that helps the patient most.
+    """
+    now = now or timezone.now()
+    if intake.status == Intake.Status.CANCELLED:
+        return "cancelled"
+    if link is None:
+        return None
+    if link.revoked_at is not None:
+        return "replaced"
+    if link.locked_at is not None:
+        return "locked"
+    if intake.status == Intake.Status.EXPIRED:
+        return "expired"
+    if intake.status != Intake.Status.DRAFT:
+        sent = intake.submitted_at
+        if sent is None or now - sent >= datetime.timedelta(hours=SENT_LINK_HOURS):
+            return "closed"
+        return None
+    if link.expires_at <= now:
+        return "expired"
+    return None
 
 
 def intake_age(intake: Intake) -> int:

@@ -1,13 +1,17 @@
 """Authentication events become audit events (and a staff sign-in sets its session's
-lifetime). No other signals: writes live in services."""
+lifetime), and the clinic settings read once per request are forgotten between requests and
+when they change. No other signals: writes live in services."""
 
 import time
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.core.signals import request_finished, request_started
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from screening import services
 from screening.middleware import SIGNED_IN_AT_SESSION_KEY
+from screening.models import ClinicSettings, forget_loaded_settings
 from screening.permissions import PATIENT_SESSION_KEY
 
 
@@ -35,3 +39,18 @@ def _on_login_failed(sender, credentials, request=None, **kwargs):
     services.audit_record(
         actor=None, action="auth.login_failed", request=request, detail={"username": username}
     )
+
+
+@receiver(request_started)
+def _settings_for_this_request(sender, **kwargs):
+    forget_loaded_settings(in_request=True)
+
+
+@receiver(request_finished)
+def _settings_after_the_request(sender, **kwargs):
+    forget_loaded_settings(in_request=False)
+
+
+@receiver(post_save, sender=ClinicSettings)
+def _settings_changed(sender, **kwargs):
+    forget_loaded_settings()

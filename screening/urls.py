@@ -31,6 +31,9 @@ desk_urls = (
         path("intakes/<uuid:public_id>/link/", desk.link_issue, name="link_issue"),
         path("intakes/<uuid:public_id>/link/new/", desk.link_show, name="link_show"),
         path("intakes/<uuid:public_id>/handover/", desk.handover, name="handover"),
+        path("intakes/<uuid:public_id>/edit/", desk.intake_edit, name="intake_edit"),
+        path("intakes/<uuid:public_id>/cancel/", desk.intake_cancel, name="intake_cancel"),
+        path("intakes/<uuid:public_id>/send/", desk.invitation_send, name="send"),
         path("intakes/<uuid:public_id>/documents/", desk.documents, name="documents"),
         path("intakes/<uuid:public_id>/consent.pdf", desk.consent_pdf, name="consent_pdf"),
         path("intakes/<uuid:public_id>/aftercare.pdf", desk.aftercare_pdf, name="aftercare_pdf"),
@@ -65,6 +68,7 @@ review_urls = (
 manage_urls = (
     [
         path("settings/", manage.clinic_settings, name="settings"),
+        path("messages/", manage.message_templates, name="messages"),
         path("staff/", manage.staff_list, name="staff"),
         path("staff/unlock-address/", manage.staff_unlock_address, name="staff_unlock_address"),
         path("staff/<int:user_id>/", manage.staff_edit, name="staff_edit"),
@@ -88,7 +92,9 @@ manage_urls = (
 patient_urls = (
     [
         path("i/<str:token>/", patient.open_link, name="open"),
+        path("start/", patient.start, name="start"),
         path("p/left/", patient.left, name="left"),
+        path("p/staff/", patient.staff_sign_in, name="staff_sign_in"),
         path("p/<uuid:public_id>/verify/", patient.verify, name="verify"),
         path("p/<uuid:public_id>/step/<slug:section_id>/", patient.step, name="step"),
         path("p/<uuid:public_id>/step/<slug:section_id>/<int:page>/", patient.step, name="page"),

@@ -12,6 +12,7 @@ from django.utils import timezone
 from screening import services
 from screening.models import Intake, Patient
 from screening.permissions import Role
+from tests.fake_servers import fake_twilio, smtp_server  # noqa: F401 - fixtures for every test
 
 PASSWORD = "correct-horse-battery-9"
 CHROMIUM_ARGS = [

@@ -245,11 +245,14 @@ def test_the_apps_own_database_role_cannot_change_or_remove_audit_rows(practitio
     event = services.audit_record(actor=practitioner, action="intake.view")
     before = list(AuditEvent.objects.order_by("pk").values_list("pk", "action", "row_hash"))
 
-    with pytest.raises(DatabaseError, match="append-only"):
-        with transaction.atomic(), connection.cursor() as cursor:
-            # Settle the test transaction's deferred checks, as a new transaction would be.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(statement.replace("{pk}", str(event.pk)))
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        # Settle the test transaction's deferred checks, as a new transaction would be.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(statement.replace("{pk}", str(event.pk)))
 
     assert list(AuditEvent.objects.order_by("pk").values_list("pk", "action", "row_hash")) == before
 

@@ -28,6 +28,7 @@ MATRIX = {
     "desk:board": (None, (302, 200, 200, 200, 302)),
     "review:queue": (None, (302, 403, 200, 403, 302)),
     "manage:settings": (None, (302, 403, 403, 200, 302)),
+    "manage:messages": (None, (302, 403, 403, 200, 302)),
     "manage:staff": (None, (302, 403, 403, 200, 302)),
     "manage:audit": (None, (302, 403, 403, 200, 302)),
     "manage:staff_edit": ("user", (302, 403, 403, 404, 302)),  # no such user
@@ -42,6 +43,9 @@ MATRIX = {
     # Shows a link only with the fresh cookie set by link_issue; without it, back to the intake.
     "desk:link_show": ("intake", (302, 302, 302, 302, 302)),
     "desk:handover": ("intake", (302, 405, 405, 405, 302)),  # POST only
+    "desk:send": ("intake", (302, 405, 405, 405, 302)),  # POST only
+    "desk:intake_edit": ("intake", (302, 200, 200, 200, 302)),
+    "desk:intake_cancel": ("intake", (302, 200, 200, 200, 302)),
     # Documents: a draft intake is not cleared, so the PDFs answer 409 with the reason.
     "desk:documents": ("intake", (302, 200, 200, 403, 302)),
     "desk:consent_pdf": ("intake", (302, 409, 409, 403, 302)),
@@ -60,6 +64,9 @@ MATRIX = {
     # Patient pages answer only to a patient session for that intake: anyone else gets 404.
     "patient:open": ("token", (404, 404, 404, 404, 404)),
     "patient:left": (None, (200, 200, 200, 200, 200)),
+    # The handout's typed-code page is for anyone; "Staff: sign in" on a tablet is POST only.
+    "patient:start": (None, (200, 200, 200, 200, 200)),
+    "patient:staff_sign_in": (None, (405, 405, 405, 405, 405)),
     "patient:verify": ("intake", (404, 404, 404, 404, 404)),
     "patient:step": ("intake_step", (404, 404, 404, 404, 404)),
     "patient:page": ("intake_page", (404, 404, 404, 404, 404)),
@@ -76,6 +83,8 @@ NOT_YOURS = {
     "review:intake": (403, 404, 403),
     "desk:documents": (404, 404, 403),
     "desk:link_show": (404, 404, 404),
+    "desk:intake_edit": (404, 404, 404),
+    "desk:intake_cancel": (404, 404, 404),
     "review:cosign": (403, 404, 403),
 }
 

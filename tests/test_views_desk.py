@@ -344,7 +344,7 @@ def test_link_issue_revokes_older_links(client, front_desk):
     links = IntakeLink.objects.filter(intake=intake).order_by("pk")
     assert [link.revoked_at is not None for link in links] == [True, False]
     patient = Client()
-    assert patient.get(reverse("patient:open", args=[first])).status_code == 404
+    assert patient.get(reverse("patient:open", args=[first])).status_code == 410  # replaced
     assert patient.get(reverse("patient:open", args=[second])).status_code == 302
 
 

@@ -419,29 +419,26 @@ def test_open_link_expired_shows_a_clear_page_with_status_410(client):
     assert PATIENT_SESSION_KEY not in client.session
 
 
-def test_open_link_replaced_by_a_newer_link_is_not_valid(client):
+def test_open_link_replaced_by_a_newer_link_says_so_with_status_410(client):
     intake = make_intake()
     old = make_link(intake)
     make_link(intake)
 
     response = client.get(reverse("patient:open", args=[old.token]))
 
-    assert response.status_code == 404
-    assert "replaced by a newer link" in response.content.decode()
+    assert response.status_code == 410
+    assert "This link was replaced" in response.content.decode()
+    assert PATIENT_SESSION_KEY not in client.session
 
 
-def test_open_link_after_submit_shows_the_read_only_already_sent_page(client):
+def test_open_link_after_submit_shows_only_a_thank_you_page_without_a_session(client):
     intake = make_intake()
     token = open_as_patient(client, intake)
     complete_steps(client, intake)
     submit(client, intake)
     later = Client()
 
-    later.get(reverse("patient:open", args=[token]))
-    verified = later.post(
-        reverse("patient:verify", args=[intake.public_id]), dob_data(intake.patient.date_of_birth)
-    )
-    page = later.get(verified["Location"], follow=True)
+    page = later.get(reverse("patient:open", args=[token]))
     step_get = later.get(step_url(intake, "bleeding"))
     step_post = later.post(
         step_url(intake, "bleeding"),
@@ -450,13 +447,11 @@ def test_open_link_after_submit_shows_the_read_only_already_sent_page(client):
     review_get = later.get(review_url(intake))
 
     intake.refresh_from_db()
-    done_url = reverse("patient:done", args=[intake.public_id])
-    assert verified["Location"] == done_url
-    assert "Your answers have been sent" in page.content.decode()
+    assert page.status_code == 200
+    assert "Thank you, your answers were sent to" in page.content.decode()
     assert "Send my answers" not in page.content.decode()
-    assert step_get["Location"] == done_url
-    assert step_post["Location"] == done_url
-    assert review_get["Location"] == done_url
+    assert PATIENT_SESSION_KEY not in later.session
+    assert [step_get.status_code, step_post.status_code, review_get.status_code] == [404] * 3
     assert intake.answers["bleeding_disorder"] == {"answer": False}
 
 

@@ -757,4 +757,54 @@ def all_patient_pages(client) -> list[Page]:
     answers["interpreter_needed"] = {"answer": True, "language": "Polish"}
     Intake.objects.filter(pk=intake.pk).update(answers=answers)
     sign_consent(walker, intake, error_states=True)
+    _links_that_no_longer_work(walker)
     return walker.pages
+
+
+def _links_that_no_longer_work(walker: Walker) -> None:
+    """The typed-code page (empty, a code that cannot be one, a code that matches nothing),
+    and the pages of links that no longer open the questionnaire: replaced, cancelled, sent
+    (the thank-you page, then expired a day later); and a patient's "not found" page."""
+    start = walker.get(reverse("patient:start"))
+    form = own_form(start)
+    walker.try_submit(start, form, fill(form, blank), ERRORS)
+    walker.try_submit(start, form, fill(form, blank, code="IO10"), "code that cannot be one")
+    walker.try_submit(start, form, fill(form, blank, code="ABCD-EFGH"), "code that matches none")
+
+    replaced = new_invitation(name="Pat Replaced")
+    services.link_issue(actor=front_desk(), intake=replaced.intake)
+    walker.get(reverse("patient:open", args=[replaced.token]))
+
+    cancelled = new_invitation(name="Cam Cancelled")
+    services.intake_cancel(
+        actor=front_desk(),
+        intake=cancelled.intake,
+        reason="Patient called to cancel.",
+        expected_version=cancelled.intake.version,
+    )
+    walker.get(reverse("patient:open", args=[cancelled.token]))
+
+    sent = new_invitation(name="Sid Sent")
+    _answer_calmly(sent.intake)
+    walker.get(reverse("patient:open", args=[sent.token]))  # the thank-you page
+    Intake.objects.filter(pk=sent.intake.pk).update(
+        submitted_at=timezone.now() - datetime.timedelta(days=2)
+    )
+    walker.get(reverse("patient:open", args=[sent.token]), AGAIN)  # expired
+    walker.get(reverse("patient:done", args=[sent.intake.public_id]), "not found")
+
+
+def _answer_calmly(intake: Intake) -> None:
+    """Every page answered with nothing to report, through the services, then sent."""
+    from screening import selectors
+
+    answers = questionnaire.derive(
+        synthetic.negative_answers(),
+        thresholds=selectors.clinic_thresholds(),
+        age_years=selectors.intake_age(intake),
+    )
+    for section in questionnaire.SECTIONS:
+        if section.id != "review":
+            values = {i: answers[i] for i in section.items if i in answers}
+            services.intake_save_step(intake=intake, section_id=section.id, values=values)
+    services.intake_submit(intake=intake)

@@ -10,7 +10,9 @@ never ``.save()`` a domain model themselves; reads that several callers share li
 - ``intakes``: patients, intakes, invitation links, identity check, wizard steps, submit;
 - ``screenings``: screening an intake and storing its snapshot;
 - ``review``: plan, flag resolutions, decision, reopen;
-- ``consent``: tablet and paper signatures, co-signature, freezing the signed PDF.
+- ``consent``: tablet and paper signatures, co-signature, freezing the signed PDF;
+- ``messaging``: contact details, invitations and reminders by e-mail and text message, the
+  message templates.
 """
 
 from screening.services.audit import PATIENT_ACTOR, audit_record
@@ -28,15 +30,28 @@ from screening.services.intakes import (
     IssuedLink,
     LinkProblem,
     SameDayIntake,
+    TooManyCodes,
     identity_check,
+    intake_cancel,
     intake_create,
     intake_handover,
     intake_save_step,
     intake_submit,
+    intake_update,
     link_current,
     link_issue,
     link_open,
+    link_open_by_code,
     patient_find_or_create,
+)
+from screening.services.messaging import (
+    LinkInUse,
+    invitation_send,
+    message_templates_update,
+    messages_fail_stale,
+    patient_contact_update,
+    reminders_send,
+    send_message,
 )
 from screening.services.review import (
     MIN_JUSTIFICATION,
@@ -63,9 +78,11 @@ __all__ = [
     "PATIENT_ACTOR",
     "ConflictError",
     "IssuedLink",
+    "LinkInUse",
     "LinkProblem",
     "SameDayIntake",
     "ServiceError",
+    "TooManyCodes",
     "audit_record",
     "clinic_settings_update",
     "consent_cosign",
@@ -74,18 +91,27 @@ __all__ = [
     "consent_record_paper",
     "flag_resolve",
     "identity_check",
+    "intake_cancel",
     "intake_create",
     "intake_handover",
     "intake_save_step",
     "intake_submit",
+    "intake_update",
+    "invitation_send",
     "link_current",
     "link_issue",
     "link_open",
+    "link_open_by_code",
+    "message_templates_update",
+    "messages_fail_stale",
+    "patient_contact_update",
     "patient_find_or_create",
+    "reminders_send",
     "review_decide",
     "review_reopen",
     "review_set_plan",
     "screening_run",
+    "send_message",
     "signature_from_data_url",
     "staff_change_own_password",
     "staff_create",

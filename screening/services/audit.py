@@ -59,7 +59,8 @@ def audit_record(
         detail=audit_chain.normalise_detail(detail),
     )
     using = router.db_for_write(AuditEvent)
-    with transaction.atomic(using=using):
+    # No savepoint: inside a caller's transaction the event stands or falls with its change.
+    with transaction.atomic(using=using, savepoint=False):
         _lock_chain(using)
         event.prev_hash = (
             AuditEvent.objects.using(using)

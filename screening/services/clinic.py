@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from screening import tasks
 from screening.models import ClinicSettings, User
 from screening.services.audit import audit_record
 from screening.services.base import ConflictError, ServiceError
@@ -46,6 +47,8 @@ def clinic_settings_update(
             obj=settings_row,
             detail={"changed": changed, "reason": reason} if reason else {"changed": changed},
         )
+        # The documents print the clinic's details and read its thresholds.
+        tasks.prepare_upcoming_after_commit()
     return settings_row
 
 

@@ -10,9 +10,19 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
-from screening import selectors
+from screening import codes, selectors
 from screening.engine import questionnaire
-from screening.models import ClinicSettings, Intake, IntakeLink, Patient, ScreeningResult, User
+from screening.models import (
+    ClinicSettings,
+    CodeEntryFailure,
+    Intake,
+    IntakeLink,
+    Patient,
+    ScreeningResult,
+    User,
+)
+from screening.roles import Role
+from screening.services import prepared
 from screening.services.audit import PATIENT_ACTOR, audit_record
 from screening.services.base import ConflictError, ServiceError
 from screening.services.screenings import screening_run
@@ -148,33 +158,61 @@ def intake_create(
 class IssuedLink:
     link: IntakeLink
     token: str  # shown once to the front desk; only its hash is stored
+    code: str = ""  # the short code for the handout (no separator); only its hash is stored
+
+
+TOKEN_BYTES = 32  # 256 bits
+
+
+def _new_code() -> tuple[str, str]:
+    """A typed code no other link has, and its hash."""
+    while True:
+        code = codes.generate()
+        digest = codes.code_hash(code)
+        if not IntakeLink.objects.filter(code_hash=digest).exists():
+            return code, digest
 
 
 def link_issue(*, actor: User, intake: Intake, request=None) -> IssuedLink:
-    """A new invitation link for a draft intake; earlier links stop working."""
+    """A new invitation link for a draft intake; earlier links stop working (a patient using
+    one is told it was replaced; their saved answers stay)."""
     if intake.status != Intake.Status.DRAFT:
         raise ServiceError("This intake has already been sent; a new link is not needed.")
     lifetime = datetime.timedelta(days=ClinicSettings.load().link_lifetime_days)
-    token = secrets.token_urlsafe(24)  # 192 bits
+    token = secrets.token_urlsafe(TOKEN_BYTES)
     now = timezone.now()
     with transaction.atomic():
+        code, code_digest = _new_code()
         IntakeLink.objects.filter(intake=intake, revoked_at__isnull=True).update(revoked_at=now)
         link = IntakeLink.objects.create(
             intake=intake,
             token_hash=_token_hash(token),
+            code_hash=code_digest,
             expires_at=now + lifetime,
             created_by=actor,
         )
         audit_record(actor=actor, action="link.issue", request=request, intake=intake, obj=link)
-    return IssuedLink(link=link, token=token)
+    return IssuedLink(link=link, token=token, code=code)
 
 
 class LinkProblem(ServiceError):
-    """Why an invitation link cannot be used: ``reason`` is unknown, expired or locked."""
+    """Why an invitation link cannot be used: ``reason`` is one of
+    ``selectors.link_problem``'s ("cancelled", "replaced", "locked", "expired", "closed") or
+    "unknown"."""
 
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
+
+
+class TooManyCodes(ServiceError):
+    """Too many typed codes that matched nothing came from this address lately."""
+
+
+# Typed codes that match nothing, per client address: this many within the window refuse
+# every further try from that address until the window has passed.
+CODE_FAILURE_LIMIT = 10
+CODE_FAILURE_WINDOW = datetime.timedelta(minutes=15)
 
 
 def link_current(*, intake: Intake, token: str) -> IntakeLink | None:
@@ -188,29 +226,63 @@ def link_current(*, intake: Intake, token: str) -> IntakeLink | None:
 
 
 def link_open(*, token: str, request=None) -> IntakeLink:
-    """Check a token from an invitation URL and record its use; raises LinkProblem."""
+    """Check a token from an invitation URL and record its use; raises LinkProblem.
+
+    For an intake already sent (and for SENT_LINK_HOURS only) the link is returned without
+    counting as the patient's activity: the caller shows a thank-you page and no session.
+    """
     if not token or len(token) > 100:
         raise LinkProblem("unknown")
-    with transaction.atomic():
-        link = (
-            IntakeLink.objects.select_for_update()
-            .select_related("intake")
-            .filter(token_hash=_token_hash(token))
-            .first()
+    return _open(IntakeLink.objects.filter(token_hash=_token_hash(token)), request=request)
+
+
+def link_open_by_code(*, code: str, request=None) -> IntakeLink:
+    """The link whose handout code this is (already normalised: ``codes.normalise``), opened as
+    ``link_open`` opens a token. A code that matches nothing counts against the client's
+    address; CODE_FAILURE_LIMIT of them within CODE_FAILURE_WINDOW raise TooManyCodes for every
+    try from there, right or wrong, until the window has passed."""
+    address = getattr(request, "client_address", "") or None
+    now = timezone.now()
+    recent = CodeEntryFailure.objects.filter(
+        client_address=address, at__gte=now - CODE_FAILURE_WINDOW
+    ).count()
+    if recent >= CODE_FAILURE_LIMIT:
+        raise TooManyCodes(
+            "Too many codes that did not match were typed from this connection. Please wait "
+            f"{int(CODE_FAILURE_WINDOW.total_seconds() // 60)} minutes and try again, or scan "
+            "the QR code on your letter."
         )
-        if link is None or link.revoked_at is not None:
+    links = IntakeLink.objects.filter(code_hash=codes.code_hash(code))
+    if not links.exists():
+        with transaction.atomic():
+            # Old rows go as new ones come: the table holds about a day at most.
+            CodeEntryFailure.objects.filter(at__lt=now - datetime.timedelta(days=1)).delete()
+            CodeEntryFailure.objects.create(client_address=address, at=now)
+            audit_record(
+                actor=None,
+                action="link.code_refused",
+                request=request,
+                detail={"recent_failures": recent + 1},
+            )
+        raise LinkProblem("unknown")
+    return _open(links, request=request)
+
+
+def _open(links, *, request=None) -> IntakeLink:
+    with transaction.atomic():
+        link = links.select_for_update(of=("self",)).select_related("intake").first()
+        if link is None:
             raise LinkProblem("unknown")
-        if link.locked_at is not None:
-            raise LinkProblem("locked")
-        if link.intake.status in (Intake.Status.CANCELLED, Intake.Status.EXPIRED):
-            raise LinkProblem("unknown")
-        if link.expires_at <= timezone.now() and link.intake.status == Intake.Status.DRAFT:
-            raise LinkProblem("expired")
+        problem = selectors.link_problem(link, link.intake)
+        if problem is not None:
+            raise LinkProblem(problem)
+        sent = link.intake.status != Intake.Status.DRAFT
         if link.first_used_at is None:
             link.first_used_at = timezone.now()
             link.save(update_fields=["first_used_at"])
-        # The intake's version is not bumped: opening the link changes no answer.
-        Intake.objects.filter(pk=link.intake_id).update(patient_active_at=timezone.now())
+        if not sent:
+            # The intake's version is not bumped: opening the link changes no answer.
+            Intake.objects.filter(pk=link.intake_id).update(patient_active_at=timezone.now())
         audit_record(
             actor=None,
             actor_role=PATIENT_ACTOR,
@@ -218,6 +290,7 @@ def link_open(*, token: str, request=None) -> IntakeLink:
             request=request,
             intake=link.intake,
             obj=link,
+            detail={"after_submit": True} if sent else None,
         )
     return link
 
@@ -255,6 +328,150 @@ def intake_handover(*, actor: User, intake: Intake, request=None) -> None:
     if intake.status != Intake.Status.DRAFT:
         raise ServiceError("This questionnaire has already been sent.")
     audit_record(actor=actor, action="intake.handover", request=request, intake=intake)
+
+
+# An intake whose consent is signed records a visit that took place: its appointment and
+# practitioner are what the signed consent says, and it cannot be cancelled.
+EDITABLE_STATUSES = (Intake.Status.DRAFT, Intake.Status.SUBMITTED, Intake.Status.REVIEWED)
+CANCEL_REASON_MAX = 500
+
+
+def _lock_for_desk(intake: Intake) -> Intake:
+    return (
+        Intake.objects.select_for_update(of=("self",))
+        .select_related("patient", "practitioner")
+        .get(pk=intake.pk)
+    )
+
+
+def _check_version(locked: Intake, expected_version: int) -> None:
+    if locked.version != expected_version:
+        raise ConflictError(
+            "This intake changed since you opened the page (someone else edited it, or the "
+            "patient saved answers), so nothing was saved. Check the details below and save "
+            "again."
+        )
+
+
+def _when(value) -> str:
+    return timezone.localtime(value).strftime("%a %d %b %Y %H:%M")
+
+
+def intake_update(
+    *,
+    actor: User,
+    intake: Intake,
+    appointment_at,
+    practitioner: User | None,
+    expected_version: int,
+    request=None,
+) -> tuple[Intake, list[str]]:
+    """Move the appointment or change the practitioner. Returns (intake, what changed), and
+    changes nothing (no audit, no new version) when nothing differs.
+
+    Refused for a signed, cancelled or expired intake, and, once the answers were sent, for a
+    new date on which the patient's age differs from the age they were screened at (the
+    screening and the minor's questions depend on it): that needs a new intake.
+    """
+    if practitioner is not None and (
+        practitioner.role != Role.PRACTITIONER or not practitioner.is_active
+    ):
+        raise ServiceError("Choose a practitioner from the list.")
+    with transaction.atomic():
+        locked = _lock_for_desk(intake)
+        _check_version(locked, expected_version)
+        if locked.status not in EDITABLE_STATUSES:
+            raise ServiceError(
+                f"This intake is {locked.get_status_display().lower()}: its appointment and "
+                "practitioner can no longer be changed."
+            )
+        changed: dict[str, dict] = {}
+        if locked.appointment_at != appointment_at:
+            if locked.status != Intake.Status.DRAFT:
+                before_age = selectors.intake_age(locked)
+                after_age = locked.patient.age_on(timezone.localtime(appointment_at).date())
+                if before_age != after_age:
+                    raise ServiceError(
+                        f"On the new date the patient is {after_age}, not {before_age} as when "
+                        "their answers were screened. Cancel this intake and create a new one "
+                        "for the new date, so that the questionnaire fits their age."
+                    )
+            changed["appointment_at"] = {
+                "from": _when(locked.appointment_at),
+                "to": _when(appointment_at),
+            }
+            locked.appointment_at = appointment_at
+        if locked.practitioner_id != (practitioner.pk if practitioner else None):
+            changed["practitioner"] = {
+                "from": locked.practitioner.display_name() if locked.practitioner else "",
+                "to": practitioner.display_name() if practitioner else "",
+            }
+            locked.practitioner = practitioner
+        if not changed:
+            return locked, []
+        locked.version += 1
+        locked.save(update_fields=["appointment_at", "practitioner", "version", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="intake.update",
+            request=request,
+            intake=locked,
+            obj=locked,
+            detail={"changed": changed},
+        )
+        if locked.status == Intake.Status.REVIEWED:
+            # The documents print the appointment and the practitioner.
+            prepared.documents_changed(locked)
+    return locked, list(changed)
+
+
+def intake_cancel(
+    *, actor: User, intake: Intake, reason: str, expected_version: int, request=None
+) -> Intake:
+    """Cancel the appointment: the intake leaves the board and keeps its record, and its link
+    tells the patient the appointment was cancelled. The reason is kept on the intake (it may
+    name a health matter), the audit event holds the status it had. Cancelling a cancelled
+    intake again returns it unchanged (a double click)."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ServiceError("Please say why the appointment is cancelled.")
+    if len(reason) > CANCEL_REASON_MAX:
+        raise ServiceError(f"Please keep the reason under {CANCEL_REASON_MAX} characters.")
+    with transaction.atomic():
+        locked = _lock_for_desk(intake)
+        if locked.status == Intake.Status.CANCELLED:
+            return locked
+        _check_version(locked, expected_version)
+        if locked.status == Intake.Status.SIGNED:
+            raise ServiceError(
+                "The consent for this appointment is signed, so the visit took place: it "
+                "cannot be cancelled."
+            )
+        previous = locked.status
+        locked.status = Intake.Status.CANCELLED
+        locked.cancelled_at = timezone.now()
+        locked.cancelled_by = actor
+        locked.cancel_reason = reason
+        locked.version += 1
+        locked.save(
+            update_fields=[
+                "status",
+                "cancelled_at",
+                "cancelled_by",
+                "cancel_reason",
+                "version",
+                "updated_at",
+            ]
+        )
+        audit_record(
+            actor=actor,
+            action="intake.cancel",
+            request=request,
+            intake=locked,
+            obj=locked,
+            detail={"from_status": previous},
+        )
+    return locked
 
 
 def _check_draft(intake: Intake) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from screening import tasks
 from screening.engine import questionnaire, rules
 from screening.models import Decision, FlagResolution, Intake, ScreeningResult, User
 from screening.selectors import flag_changes, flags_of, latest_screening, unresolved_flags
@@ -191,6 +192,8 @@ def review_decide(
             obj=record,
             detail={"decision": decision},
         )
+        if decision in CLEARING_DECISIONS:
+            tasks.prepare_after_commit(locked)
     intake.version, intake.status, intake.decision = locked.version, locked.status, decision
     return record
 

@@ -13,7 +13,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from screening import services, signin
-from screening.permissions import home_url_name, staff_gate
+from screening.models import ClinicSettings
+from screening.permissions import PATIENT_SESSION_KEY, home_url_name, staff_gate
+from screening.views.patient import TABLET_RETURN_KEY
 
 
 def home(request):
@@ -55,17 +57,54 @@ def lockout(request, original_response=None, credentials=None):
     )
 
 
+# Paths that only patients use: the invitation link, the typed-code page, the questionnaire.
+PATIENT_PATHS = ("/i/", "/p/", "/start/")
+
+
+def patient_facing(request) -> bool:
+    """Is this error page for a patient? On a patient's path, or from a browser that holds a
+    patient's session (or the end of one on a tablet) without a staff sign-in. A patient's
+    error page leads nowhere near the staff sign-in."""
+    if request.path.startswith(PATIENT_PATHS):
+        return True
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return False
+    session = getattr(request, "session", None)
+    try:
+        return session is not None and (
+            PATIENT_SESSION_KEY in session or TABLET_RETURN_KEY in session
+        )
+    except DATABASE_FAULTS:
+        return False
+
+
+def _error_page(request, template: str, status: int):
+    if not patient_facing(request):
+        return render(request, template, status=status)
+    try:
+        clinic = ClinicSettings.load()
+    except DATABASE_FAULTS:
+        clinic = None
+    return render(
+        request,
+        "screening/patient/error.html",
+        {"status": status, "clinic": clinic},
+        status=status,
+    )
+
+
 def bad_request(request, exception=None):
     # The session could not be saved because the database dropped the connection: the
     # request's own work may well be stored, so say "try again", not "bad request".
     if isinstance(exception, SessionInterrupted) and _database_fault(exception):
         return database_unavailable(request)
-    return render(request, "400.html", status=400)
+    return _error_page(request, "400.html", 400)
 
 
 def permission_denied(request, exception=None):
     _record_refusal(request, "forbidden")
-    return render(request, "403.html", status=403)
+    return _error_page(request, "403.html", 403)
 
 
 def page_not_found(request, exception=None):
@@ -73,7 +112,7 @@ def page_not_found(request, exception=None):
     # a refusal worth recording; a path that matches nothing is noise from scanners.
     if getattr(request, "resolver_match", None) is not None:
         _record_refusal(request, "not_found")
-    return render(request, "404.html", status=404)
+    return _error_page(request, "404.html", 404)
 
 
 def _record_refusal(request, reason: str) -> None:
@@ -126,7 +165,7 @@ def _database_fault(exception) -> bool:
 def database_unavailable(request):
     """503 with Retry-After: the database did not answer. A page of its own (no context
     processors, no session, no database), worded for a patient or for staff."""
-    patient = request.path.startswith(("/p/", "/i/"))
+    patient = request.path.startswith(PATIENT_PATHS)
     html = render_to_string(
         "503.html",
         {"patient": patient, "retry_after": RETRY_AFTER_SECONDS, "method": request.method},

@@ -6,7 +6,7 @@ import segno
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,11 +14,18 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from screening import selectors, services
-from screening.documents import documents_available, pdf_filename
-from screening.forms import IntakeCreateForm, PaperConsentForm
+from screening import codes, link_status, messaging, selectors, services, sms
+from screening.documents import DocumentError, documents_available, pdf_filename
+from screening.forms import (
+    IntakeCancelForm,
+    IntakeCreateForm,
+    IntakeEditForm,
+    InvitationSendForm,
+    PaperConsentForm,
+)
 from screening.models import ClinicSettings, Consent, Intake
 from screening.permissions import Perm, access_intake_for_staff, require_perm
+from screening.services import prepared
 from screening.views.patient import start_patient_session
 
 
@@ -31,20 +38,16 @@ def _day_from(request) -> datetime.date:
 
 
 def board_state(intake: Intake) -> tuple[str, str]:
-    """(state, next action) for the front desk; uses prefetched links and consents."""
+    """(state, next action) for the front desk, from an intake annotated by
+    ``link_status.with_link_status`` (a draft's state is its link status)."""
     status = intake.status
     if status == Intake.Status.CANCELLED:
         return "Cancelled", ""
     if status == Intake.Status.EXPIRED:
         return "Link expired", "Create a new link"
     if status == Intake.Status.DRAFT:
-        links = list(intake.links.all())
-        opened = any(link.first_used_at for link in links)
-        if intake.completed_steps or opened:
-            return "Patient answering", "Waiting for patient"
-        if any(link.revoked_at is None for link in links):
-            return "Link sent", "Waiting for patient"
-        return "Not started", "Send link or hand over the tablet"
+        state = link_status.link_status(intake)
+        return state.label, state.next_action
     if status == Intake.Status.SUBMITTED:
         flagged = intake.latest_outcome in ("precaution", "contraindicated")
         return ("Flagged" if flagged else "Submitted"), "Awaiting practitioner review"
@@ -52,8 +55,7 @@ def board_state(intake: Intake) -> tuple[str, str]:
         return "Signed", "Print aftercare"
     if intake.decision in (Intake.Decision.NOT_TODAY, Intake.Decision.REFER):
         return intake.get_decision_display(), "No needling today"
-    consents = list(intake.consents.all())
-    if any(c.status == "awaiting_practitioner" for c in consents):
+    if intake.awaiting_cosignature:
         return "Cleared", "Waiting for the practitioner's signature"
     return "Cleared", "Ready to sign"
 
@@ -63,18 +65,37 @@ def board(request):
     """The day's appointments with each intake's state and the next action; refreshes itself."""
     day = _day_from(request)
     start, end = selectors.day_bounds(day)
+    # One query for every row: the link status and the consent waiting for a co-signature are
+    # subqueries (the frozen PDFs and signature images stay in the database).
     intakes = (
-        Intake.objects.select_related("patient", "practitioner")
-        .prefetch_related(
-            "links",
-            # Only the status: the frozen PDFs and signature images stay in the database.
-            Prefetch("consents", queryset=Consent.objects.only("id", "intake_id", "status")),
+        link_status.with_link_status(Intake.objects.select_related("patient", "practitioner"))
+        .annotate(
+            awaiting_cosignature=Exists(
+                Consent.objects.filter(
+                    intake=OuterRef("pk"), status=Consent.Status.AWAITING_PRACTITIONER
+                )
+            )
         )
         .filter(appointment_at__gte=start, appointment_at__lt=end)
         .order_by("appointment_at", "pk")
         .defer("answers", "clinician_answers")
     )
-    rows = [{"intake": intake, "state": board_state(intake)} for intake in intakes]
+    # Cancelled appointments leave the board (their records stay); one link shows them.
+    show_cancelled = request.GET.get("cancelled") == "1"
+    cancelled_count = Intake.objects.filter(
+        appointment_at__gte=start, appointment_at__lt=end, status=Intake.Status.CANCELLED
+    ).count()
+    if not show_cancelled:
+        intakes = intakes.exclude(status=Intake.Status.CANCELLED)
+    now = timezone.now()
+    rows = [
+        {
+            "intake": intake,
+            "state": board_state(intake),
+            "link": link_status.link_status(intake, now),
+        }
+        for intake in intakes
+    ]
     # The board shows names and states: each view of it is recorded (the day, not who was on it).
     services.audit_record(
         actor=request.user,
@@ -88,6 +109,8 @@ def board(request):
         {
             "day": day,
             "rows": rows,
+            "show_cancelled": show_cancelled,
+            "cancelled_count": cancelled_count,
             "previous_day": day - datetime.timedelta(days=1),
             "next_day": day + datetime.timedelta(days=1),
         },
@@ -97,7 +120,13 @@ def board(request):
 @require_perm(Perm.MANAGE_INTAKES)
 @require_http_methods(["GET", "POST"])
 def intake_new(request):
-    form = IntakeCreateForm(request.POST if request.method == "POST" else None)
+    # "New intake" on the board carries the board's day: the appointment date starts there
+    # (today for a day already past, which could not be booked), the time is left to type.
+    board_day = _day_from(request)
+    day = max(board_day, timezone.localdate())
+    form = IntakeCreateForm(
+        request.POST if request.method == "POST" else None, initial={"appointment_date": day}
+    )
     same_day = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -121,7 +150,11 @@ def intake_new(request):
         else:
             messages.success(request, "Intake created.")
             return redirect("desk:intake", intake.public_id)
-    return render(request, "screening/desk/intake_new.html", {"form": form, "same_day": same_day})
+    return render(
+        request,
+        "screening/desk/intake_new.html",
+        {"form": form, "same_day": same_day, "board_day": board_day},
+    )
 
 
 @require_perm(Perm.VIEW_BOARD)
@@ -131,7 +164,164 @@ def intake_detail(request, public_id):
     return render(
         request,
         "screening/desk/intake.html",
-        {"intake": intake, "links": intake.links.order_by("-created_at")[:5]},
+        {
+            "intake": intake,
+            "links": intake.links.order_by("-created_at")[:5],
+            **_send_context(intake),
+        },
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Editing and cancelling an intake
+
+
+@require_perm(Perm.MANAGE_INTAKES)
+@require_http_methods(["GET", "POST"])
+def intake_edit(request, public_id):
+    """Move the appointment or change the practitioner."""
+    intake = access_intake_for_staff(request.user, public_id, Perm.MANAGE_INTAKES)
+    form = IntakeEditForm(request.POST if request.method == "POST" else None, intake=intake)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            _updated, changed = services.intake_update(
+                actor=request.user,
+                intake=intake,
+                appointment_at=form.appointment_at(),
+                practitioner=data["practitioner"],
+                expected_version=data["version"],
+                request=request,
+            )
+        except services.ConflictError as exc:
+            form.add_error(None, str(exc))
+            intake.refresh_from_db()
+            form = _fresh_version(form, IntakeEditForm, intake, intake=intake)
+        except services.ServiceError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                "Saved: the appointment and practitioner are updated."
+                if changed
+                else "Nothing was changed.",
+            )
+            return redirect("desk:intake", intake.public_id)
+    return render(
+        request,
+        "screening/desk/intake_edit.html",
+        {"intake": intake, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_perm(Perm.MANAGE_INTAKES)
+@require_http_methods(["GET", "POST"])
+def intake_cancel(request, public_id):
+    """Cancel the appointment, with a reason: restates what happens, then asks."""
+    intake = access_intake_for_staff(request.user, public_id, Perm.MANAGE_INTAKES)
+    if intake.status == Intake.Status.CANCELLED:
+        messages.info(request, "This appointment is already cancelled.")
+        return redirect("desk:intake", intake.public_id)
+    form = IntakeCancelForm(
+        request.POST if request.method == "POST" else None, initial={"version": intake.version}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.intake_cancel(
+                actor=request.user,
+                intake=intake,
+                reason=form.cleaned_data["reason"],
+                expected_version=form.cleaned_data["version"],
+                request=request,
+            )
+        except services.ConflictError as exc:
+            form.add_error(None, str(exc))
+            intake.refresh_from_db()
+            form = _fresh_version(form, IntakeCancelForm, intake)
+        except services.ServiceError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "The appointment is cancelled. Its record stays here.")
+            return redirect("desk:intake", intake.public_id)
+    return render(
+        request,
+        "screening/desk/intake_cancel.html",
+        {"intake": intake, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+def _fresh_version(form, form_class, current, **kwargs):
+    """The same form, with what the user typed, the error shown, and the intake's current
+    version: saving again after reading the page goes through."""
+    data = form.data.copy()
+    data["version"] = str(current.version)
+    fresh = form_class(data, **kwargs)
+    fresh.is_valid()
+    for error in form.non_field_errors():
+        fresh.add_error(None, error)
+    return fresh
+
+
+# ---------------------------------------------------------------------------------------------
+# Sending the link by e-mail or text message
+
+
+def _contact_on_file(intake) -> dict:
+    return {"email": intake.patient.email, "mobile": intake.patient.phone}
+
+
+def _send_context(intake, form=None) -> dict:
+    """The intake page's "Send the link" card and the status of the patient's link."""
+    return {
+        "link_state": link_status.status_for(intake),
+        "sent_messages": list(intake.messages.select_related("created_by")[:8]),
+        "send_form": form or InvitationSendForm(initial=_contact_on_file(intake)),
+        "sms_ready": sms.is_configured(),
+    }
+
+
+@require_perm(Perm.MANAGE_INTAKES)
+@require_POST
+def invitation_send(request, public_id):
+    """Save the contact details, then send a new link by e-mail, text message or both; asks
+    first when the patient was active in the last 15 minutes."""
+    intake = access_intake_for_staff(request.user, public_id, Perm.MANAGE_INTAKES)
+    form = InvitationSendForm(request.POST, initial=_contact_on_file(intake))
+    in_use = ""
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            sent = services.invitation_send(
+                actor=request.user,
+                intake=intake,
+                channels=form.channels(),
+                email=data["email"],
+                mobile=data["mobile"],
+                base_url=messaging.site_url(request),
+                replace_in_use=data["replace_in_use"],
+                request=request,
+            )
+        except services.LinkInUse as exc:
+            in_use = str(exc)
+        except services.ServiceError as exc:
+            form.add_error(None, str(exc))
+        else:
+            for message in sent:
+                how = message.get_channel_display()
+                if message.status == message.Status.FAILED:
+                    messages.error(request, f"Sending by {how} failed: {message.error}")
+                elif message.status == message.Status.SENT:
+                    messages.success(request, f"The link was sent by {how}.")
+                else:
+                    messages.info(request, f"The link is on its way by {how}.")
+            return redirect("desk:intake", intake.public_id)
+    return render(
+        request,
+        "screening/desk/send.html",
+        {"intake": intake, "in_use": in_use, **_send_context(intake, form)},
+        status=200 if in_use else 400,
     )
 
 
@@ -147,8 +337,20 @@ LINK_COOKIE_SECONDS = 120
 @require_perm(Perm.MANAGE_INTAKES)
 @require_POST
 def link_issue(request, public_id):
-    """Create a link, then show it once on the next page (only its hash is kept)."""
+    """Create a link, then show it once on the next page (only its hash is kept). When the
+    patient was active in the last 15 minutes, a confirmation page first: the new link stops
+    the one they are using."""
     intake = access_intake_for_staff(request.user, public_id, Perm.MANAGE_INTAKES)
+    if (
+        intake.status == Intake.Status.DRAFT
+        and selectors.link_in_use(intake)
+        and request.POST.get("replace_in_use") != "1"
+    ):
+        return render(
+            request,
+            "screening/desk/link_confirm.html",
+            {"intake": intake, "minutes": selectors.minutes_since_active(intake)},
+        )
     try:
         issued = services.link_issue(actor=request.user, intake=intake, request=request)
     except services.ServiceError as exc:
@@ -159,7 +361,12 @@ def link_issue(request, public_id):
     response.set_cookie(
         LINK_COOKIE,
         signing.dumps(
-            {"intake": str(intake.public_id), "user": request.user.pk, "token": issued.token},
+            {
+                "intake": str(intake.public_id),
+                "user": request.user.pk,
+                "token": issued.token,
+                "code": issued.code,
+            },
             salt=LINK_COOKIE_SALT,
         ),
         max_age=LINK_COOKIE_SECONDS,
@@ -183,8 +390,9 @@ def link_show(request, public_id):
         )
         fresh = data["intake"] == str(intake.public_id) and data["user"] == request.user.pk
         token = data["token"] if fresh else None
-    except (signing.BadSignature, KeyError, TypeError):
-        token = None
+        code = str(data.get("code") or "") if fresh else ""
+    except (signing.BadSignature, KeyError, TypeError, AttributeError):
+        token, code = None, ""
     link = services.link_current(intake=intake, token=token) if token else None
     if link is None:
         messages.info(
@@ -200,12 +408,22 @@ def link_show(request, public_id):
             "intake": intake,
             "url": url,
             "qr": qr,
+            # The handout's typed way in: a short address and a code, neither of which holds
+            # an I, l, 1, O or 0 to misread.
+            "start_address": _start_address(request),
+            "code": codes.printed(code) if code else "",
             "expires_at": link.expires_at,
             "clinic": ClinicSettings.load(),
         }
         response = render(request, "screening/desk/link.html", context)
     response.delete_cookie(LINK_COOKIE, path=show_url, samesite="Strict")
     return response
+
+
+def _start_address(request) -> str:
+    """The typed-code page's address as printed: host and path, no scheme (``https://`` is
+    what a browser adds by itself), e.g. ``clinic.example.org/start``."""
+    return f"{request.get_host()}{reverse('patient:start')}".rstrip("/")
 
 
 @require_perm(Perm.MANAGE_INTAKES)
@@ -227,10 +445,9 @@ def handover(request, public_id):
 
 
 def _render(kind: str, intake) -> bytes:
-    # Imported on use: WeasyPrint takes most of a second to load; only printing needs it.
-    from screening import pdf
-
-    return pdf.render_consent(intake, None) if kind == "consent" else pdf.render_aftercare(intake)
+    """The unsigned document: stored bytes prepared in the background, or rendered now once
+    and stored (services.prepared)."""
+    return prepared.document_bytes(intake, kind)
 
 
 def _pdf_response(data: bytes, filename: str, *, as_attachment: bool = False) -> HttpResponse:
@@ -287,6 +504,7 @@ def _documents_page(request, intake, paper_form, status=200):
             ),
             "paper_form": paper_form,
             "missing_clinic_details": ClinicSettings.load().missing_document_details(),
+            "preparation_failures": prepared.preparation_failures(intake) if available else [],
         },
         status=status,
     )
@@ -297,7 +515,15 @@ def _print(request, public_id, kind: str):
     available, reason = documents_available(intake)
     if not available:
         return _documents_refused(request, intake, reason)
-    data = _render(kind, intake)
+    try:
+        data = _render(kind, intake)
+    except DocumentError as exc:
+        return _documents_refused(
+            request,
+            intake,
+            f"The document could not be produced just now ({exc}). "
+            "Please try again in a minute; if it keeps failing, tell the clinic's admin.",
+        )
     services.audit_record(actor=request.user, action=f"document.print_{kind}", intake=intake)
     # Downloaded, and named for the patient and the visit ("consent-kemp-2026-12-02.pdf"), so
     # that a saved or printed file says whose it is.

@@ -12,10 +12,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from screening import audit_display, selectors, services, signin
+from screening import audit_display, messaging, selectors, services, signin
 from screening.forms import (
     AuditFilterForm,
     ClinicSettingsForm,
+    MessageTemplatesForm,
     StaffCreateForm,
     StaffEditForm,
     ThresholdReasonForm,
@@ -62,6 +63,48 @@ def clinic_settings(request):
             "threshold_fields": ClinicSettings.THRESHOLD_FIELDS,
             "missing_clinic_details": current.missing_document_details(),
         },
+    )
+
+
+@require_perm(Perm.MANAGE_CLINIC)
+def message_templates(request):
+    """The invitation and reminder texts, with a preview rendered here with sample values:
+    "Preview" shows the typed texts without saving; "Save" saves them once every one is
+    usable (known placeholders only, {link} in each message text)."""
+    form = MessageTemplatesForm(request.POST or None, instance=ClinicSettings.load())
+    if request.method == "POST" and "preview" not in request.POST and form.is_valid():
+        try:
+            services.message_templates_update(
+                actor=request.user,
+                changes=form.changes(),
+                expected_version=form.cleaned_data["version"],
+                request=request,
+            )
+        except services.ServiceError as exc:
+            messages.error(request, str(exc))
+            return redirect("manage:messages")
+        messages.success(request, "Message templates saved.")
+        return redirect("manage:messages")
+    clinic = ClinicSettings.load()
+    templates = {
+        name: (form[name].value() or "").replace("\r\n", "\n")
+        for name in ClinicSettings.MESSAGE_TEMPLATE_FIELDS
+    }
+    labels = {name: form.fields[name].label for name in ClinicSettings.MESSAGE_TEMPLATE_FIELDS}
+    uses_phone = any("{clinic_phone}" in text for text in templates.values())
+    return render(
+        request,
+        "screening/manage/messages.html",
+        {
+            "form": form,
+            "previews": messaging.previews(
+                templates, labels, messaging.sample_values(clinic, messaging.site_url(request))
+            ),
+            "placeholders": messaging.PLACEHOLDERS,
+            "phone_missing": uses_phone and not clinic.phone.strip(),
+            "previewing": request.method == "POST",
+        },
+        status=400 if request.method == "POST" and form.errors else 200,
     )
 
 

@@ -4,11 +4,15 @@ A patient has no account. Their browser holds a session that reaches one intake;
 here loads that intake through ``access_intake_for_patient`` (404 for anything else).
 """
 
+from functools import wraps
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import auth, messages
-from django.http import Http404, JsonResponse
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -16,9 +20,15 @@ from screening import selectors, services
 from screening.answers_display import section_summaries
 from screening.documents import consent_context, documents_available
 from screening.engine import questionnaire, regions
-from screening.forms import DeclarationForm, IdentityForm, PatientSignForm, StepForm
+from screening.forms import (
+    DeclarationForm,
+    IdentityForm,
+    PatientSignForm,
+    StepForm,
+    TypedCodeForm,
+)
 from screening.models import ClinicSettings, Intake, IntakeLink
-from screening.permissions import PATIENT_SESSION_KEY, access_intake_for_patient
+from screening.permissions import PATIENT_SESSION_KEY, PatientLinkGone, access_intake_for_patient
 
 STEPS = tuple(section for section in questionnaire.SECTIONS if section.id != "review")
 STEP_INDEX = {section.id: index for index, section in enumerate(STEPS)}
@@ -32,7 +42,17 @@ COMPLETED_BY_CHOICES = (
     ("guardian", "I am the patient's parent or guardian"),
     ("helper", "I am helping the patient"),
 )
-LINK_PROBLEM_STATUS = {"unknown": 404, "expired": 410, "locked": 403}
+LINK_PROBLEM_STATUS = {
+    "unknown": 404,
+    "expired": 410,
+    "locked": 403,
+    "replaced": 410,
+    "cancelled": 410,
+    "closed": 410,
+}
+# After a tablet's patient session ends (finish later, a failed date-of-birth check), the
+# browser keeps only which intake it was, so that "Staff: sign in" can lead back to it.
+TABLET_RETURN_KEY = "tablet_return"
 
 
 def start_patient_session(
@@ -95,6 +115,23 @@ def _next_url(request, intake: Intake, state: dict) -> str:
     return _resume_url(intake)
 
 
+def patient_page(view):
+    """A patient view whose session may have been overtaken (a newer link, a cancelled
+    appointment, answers sent more than a day ago): answer with the page that says so (410)."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except PatientLinkGone as gone:
+            # A page of answers posted after the link was replaced is not stored: the link
+            # was replaced because someone else may hold it.
+            unsaved = request.method == "POST" and view.__name__ == "step"
+            return _link_problem(request, gone.reason, unsaved=unsaved)
+
+    return wrapped
+
+
 def _load(request, public_id):
     """The session's intake, or a redirect to the identity check when it is not confirmed."""
     intake, state = access_intake_for_patient(request, public_id, require_verified=False)
@@ -120,6 +157,16 @@ def open_link(request, token):
         link = services.link_open(token=token, request=request)
     except services.LinkProblem as problem:
         return _link_problem(request, problem.reason)
+    return _enter(request, link)
+
+
+def _enter(request, link: IntakeLink):
+    """Into the questionnaire with a link (from its URL or its typed code): the date-of-birth
+    check next. Once the answers are sent, only a thank-you page, and no session."""
+    if link.intake.status != Intake.Status.DRAFT:
+        return render(
+            request, "screening/patient/link_sent.html", {"clinic": ClinicSettings.load()}
+        )
     state = request.session.get(PATIENT_SESSION_KEY)
     same = isinstance(state, dict) and state.get("link") == link.pk and state.get("verified")
     # A staff member signed in on this browser is always signed out, even when it already
@@ -129,11 +176,44 @@ def open_link(request, token):
     return redirect("patient:verify", link.intake.public_id)
 
 
-def _link_problem(request, reason: str):
+@require_http_methods(["GET", "POST"])
+def start(request):
+    """The short address on the handout: type the code printed beside the QR code."""
+    form = TypedCodeForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            link = services.link_open_by_code(code=form.cleaned_data["code"], request=request)
+        except services.TooManyCodes as exc:
+            form.add_error(None, str(exc))
+            status = 429
+        except services.LinkProblem as problem:
+            if problem.reason != "unknown":
+                return _link_problem(request, problem.reason)
+            form.add_error(
+                "code",
+                _(
+                    "This code does not match a letter from us. Please check it, or scan the "
+                    "QR code on your letter instead."
+                ),
+            )
+        else:
+            return _enter(request, link)
+    if form.errors and status == 200:
+        status = 400
+    return render(
+        request,
+        "screening/patient/start.html",
+        {"form": form, "clinic": ClinicSettings.load()},
+        status=status,
+    )
+
+
+def _link_problem(request, reason: str, *, unsaved: bool = False):
     return render(
         request,
         "screening/patient/link_problem.html",
-        {"reason": reason, "clinic": ClinicSettings.load()},
+        {"reason": reason, "clinic": ClinicSettings.load(), "unsaved": unsaved},
         status=LINK_PROBLEM_STATUS[reason],
     )
 
@@ -152,6 +232,7 @@ def _session_link_locked(request, public_id) -> bool:
 
 
 @require_http_methods(["GET", "POST"])
+@patient_page
 def verify(request, public_id):
     # A locked link keeps answering with the locked page (not a bare 404), so that a patient
     # who tries again learns what happened and that reception can send a new link.
@@ -189,6 +270,7 @@ def verify(request, public_id):
             request.session[PATIENT_SESSION_KEY] = state
             if state["failed_checks"] >= services.IDENTITY_CHECK_LIMIT:
                 request.session.flush()
+                request.session[TABLET_RETURN_KEY] = str(intake.public_id)
                 return render(
                     request,
                     "screening/patient/left.html",
@@ -225,6 +307,7 @@ def _page_or_404(section_id, page):
 
 
 @require_http_methods(["GET", "POST"])
+@patient_page
 def step(request, public_id, section_id, page=1):
     intake, state, redirect_response = _load(request, public_id)
     if redirect_response:
@@ -280,9 +363,13 @@ def step(request, public_id, section_id, page=1):
 def draft(request, public_id, section_id, page):
     """Answers saved as the patient goes (JavaScript, on change): nothing typed is lost when
     the browser closes. The page is not marked done; an answer still being typed keeps what
-    was stored. Answers with JSON: the intake's new version, or 409 when it changed meanwhile.
+    was stored. Answers with JSON: the intake's new version, or 409 when it changed meanwhile
+    (410 when the link was replaced or the appointment cancelled: nothing is stored).
     """
-    intake, state, redirect_response = _load(request, public_id)
+    try:
+        intake, state, redirect_response = _load(request, public_id)
+    except PatientLinkGone as gone:
+        return JsonResponse({"saved": False, "gone": gone.reason}, status=410)
     if redirect_response:
         return JsonResponse({"saved": False}, status=403)
     section = _page_or_404(section_id, page)
@@ -359,6 +446,7 @@ def _welcome(request, intake, state, section):
 
 
 @require_http_methods(["GET", "POST"])
+@patient_page
 def review(request, public_id):
     intake, state, redirect_response = _load(request, public_id)
     if redirect_response:
@@ -429,6 +517,7 @@ def answer_summary(intake: Intake) -> list[dict]:
 
 
 @require_http_methods(["GET"])
+@patient_page
 def done(request, public_id):
     intake, state, redirect_response = _load(request, public_id)
     if redirect_response:
@@ -446,6 +535,7 @@ def _planned_areas(intake: Intake) -> str:
 
 
 @require_http_methods(["GET"])
+@patient_page
 def saved(request, public_id):
     intake, state, redirect_response = _load(request, public_id)
     if redirect_response:
@@ -456,15 +546,44 @@ def saved(request, public_id):
 
 
 @require_POST
+@patient_page
 def leave(request, public_id):
     """ "Save and finish later" on a clinic tablet ends the patient's session on that tablet."""
-    access_intake_for_patient(request, public_id, require_verified=False)
+    intake, _state = access_intake_for_patient(request, public_id, require_verified=False)
     request.session.flush()
+    request.session[TABLET_RETURN_KEY] = str(intake.public_id)
     return redirect("patient:left")
 
 
 def left(request):
     return render(request, "screening/patient/left.html", {"clinic": ClinicSettings.load()})
+
+
+@require_POST
+def staff_sign_in(request):
+    """ "Staff: sign in" on a tablet's last page: end the patient's session, then the staff
+    sign-in, which leads to that intake's documents page. The patient's page shows only the
+    button; which intake it was comes from the session, never from the page."""
+    public_id = request.session.get(TABLET_RETURN_KEY)
+    state = request.session.get(PATIENT_SESSION_KEY)
+    if isinstance(state, dict) and state.get("kiosk"):
+        public_id = (
+            Intake.objects.filter(pk=state.get("intake"))
+            .values_list("public_id", flat=True)
+            .first()
+        )
+    request.session.flush()
+    if request.user.is_authenticated:
+        auth.logout(request)
+    login = reverse("accounts:login")
+    if public_id:
+        try:
+            documents = reverse("desk:documents", args=[public_id])
+        except NoReverseMatch:
+            documents = ""
+        if documents:
+            login = f"{login}?{urlencode({REDIRECT_FIELD_NAME: documents})}"
+    return HttpResponseRedirect(login)
 
 
 def _repeats_the_signature(request, state: dict) -> bool:
@@ -479,6 +598,7 @@ def _repeats_the_signature(request, state: dict) -> bool:
 
 
 @require_http_methods(["GET", "POST"])
+@patient_page
 def sign(request, public_id):
     """The consent on screen at tablet size, signed with a finger by the patient or guardian."""
     intake, state, redirect_response = _load(request, public_id)
@@ -548,6 +668,7 @@ def sign(request, public_id):
 
 
 @require_http_methods(["GET"])
+@patient_page
 def signed(request, public_id):
     intake, state, redirect_response = _load(request, public_id)
     if redirect_response:

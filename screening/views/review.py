@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Value, When
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -90,22 +90,46 @@ def queue(request):
     return render(request, "screening/review/queue.html", context)
 
 
+COSIGN_LISTED = 10
+
+
 def _waiting_for(user, day) -> dict:
     """What waits for this practitioner: their patients to review on the day, and consents
-    signed by a patient that wait for their co-signature (any day)."""
+    signed by a patient that wait for their co-signature (any day), the oldest first, each
+    with its patient and appointment for a direct *Co-sign*."""
     start, end = selectors.day_bounds(day)
     mine = Intake.objects.filter(practitioner=user)
+    # From the consents' side (indexed on status): never a scan of every intake. Only the
+    # columns listed: the PDFs and signature images stay in the database.
+    waiting = (
+        # An intake with no practitioner assigned waits for whichever practitioner co-signs.
+        Consent.objects.filter(
+            Q(intake__practitioner=user) | Q(intake__practitioner__isnull=True),
+            status=Consent.Status.AWAITING_PRACTITIONER,
+        )
+        .exclude(intake__status=Intake.Status.CANCELLED)
+        .select_related("intake__patient")
+        .only(
+            "id",
+            "signer_name",
+            "patient_signed_at",
+            "created_at",
+            "intake__public_id",
+            "intake__appointment_at",
+            "intake__patient__full_name",
+        )
+        .order_by("patient_signed_at", "pk")
+    )
+    listed = list(waiting[: COSIGN_LISTED + 1])
+    cosign = len(listed)
+    if cosign > COSIGN_LISTED:
+        cosign = waiting.values("intake").distinct().count()
     return {
         "review": mine.filter(
             status=Intake.Status.SUBMITTED, appointment_at__gte=start, appointment_at__lt=end
         ).count(),
-        # From the consents' side (indexed on status): never a scan of every intake.
-        "cosign": Consent.objects.filter(
-            status=Consent.Status.AWAITING_PRACTITIONER, intake__practitioner=user
-        )
-        .values("intake")
-        .distinct()
-        .count(),
+        "cosign": cosign,
+        "cosign_list": listed[:COSIGN_LISTED],
     }
 
 

@@ -1,0 +1,498 @@
+"""Invitations and reminders: the patient's contact details, sending a new link by e-mail or
+text message, recording each message's outcome, and the reminders run by cron.
+
+Every message carries a newly issued link (only a link's hash is stored, so an earlier one
+cannot be sent again). Records are written in one transaction; the message itself leaves only
+after the commit (``transaction.on_commit``), through ``send_message``, a plain function of the
+message's id and the link, with the e-mail and text message time-outs of the settings. Its
+outcome, sent or failed in plain words, is stored on the message and audited, so a failure is
+shown on the intake page and the board instead of being lost.
+"""
+
+from __future__ import annotations
+
+import datetime
+import email.utils
+import logging
+import smtplib
+import ssl
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from screening import messaging, selectors, sms
+from screening.models import ClinicSettings, Intake, InvitationMessage, Patient, User
+from screening.services.audit import audit_record
+from screening.services.base import ConflictError, ServiceError
+from screening.services.intakes import link_issue
+
+logger = logging.getLogger(__name__)
+
+SYSTEM_ACTOR = "system"  # the audit role of the scheduled reminders
+# A message still "sending" after this long was interrupted (the process stopped mid-send).
+STALE_SENDING = datetime.timedelta(minutes=10)
+INTERRUPTED = "Sending was interrupted before it finished; send the link again."
+
+Channel = InvitationMessage.Channel
+Kind = InvitationMessage.Kind
+
+
+class LinkInUse(ServiceError):
+    """The patient was active in the last 15 minutes: a new link would stop the one they are
+    using. ``active_at`` says when."""
+
+    def __init__(self, active_at):
+        minutes = max(1, int((timezone.now() - active_at).total_seconds() // 60))
+        super().__init__(
+            f"The patient was active {minutes} min ago: they may be answering right now. A new "
+            "link stops the one they are using (their answers stay saved, and the message "
+            "brings them back to where they were)."
+        )
+        self.active_at = active_at
+
+
+class DeliveryError(Exception):
+    """A message that did not go; ``str()`` is plain words for staff."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Contact details
+
+
+def patient_contact_update(
+    *,
+    actor: User,
+    patient: Patient,
+    email: str,
+    mobile: str,
+    intake: Intake | None = None,
+    request=None,
+) -> list[str]:
+    """Replace the patient's e-mail and mobile on file (blank clears). Returns the fields that
+    changed; the audit event names them, never the addresses."""
+    email, mobile = email.strip(), " ".join(mobile.split())
+    with transaction.atomic():
+        locked = Patient.objects.select_for_update().get(pk=patient.pk)
+        changed = [
+            name
+            for name, value in (("email", email), ("phone", mobile))
+            if getattr(locked, name) != value
+        ]
+        if not changed:
+            return []
+        locked.email, locked.phone = email, mobile
+        locked.save(update_fields=changed)
+        patient.email, patient.phone = email, mobile
+        audit_record(
+            actor=actor,
+            action="patient.contact_update",
+            request=request,
+            intake=intake,
+            obj=locked,
+            detail={"fields": changed},
+        )
+    return changed
+
+
+def _contact_problem(patient: Patient, channel: str) -> str:
+    """Why this patient cannot be sent a message on ``channel``; "" when they can."""
+    if channel == Channel.EMAIL:
+        return "" if patient.email else "There is no e-mail address on file."
+    if not patient.phone:
+        return "There is no mobile number on file."
+    try:
+        sms.normalise_mobile(patient.phone)
+    except sms.InvalidNumber:
+        return "The mobile number on file is not a number a text message can be sent to."
+    return ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Invitations
+
+
+def invitation_send(
+    *,
+    actor: User,
+    intake: Intake,
+    channels: list[str],
+    email: str,
+    mobile: str,
+    base_url: str,
+    replace_in_use: bool = False,
+    request=None,
+) -> list[InvitationMessage]:
+    """Save the contact details, issue a new link and send it on ``channels``.
+
+    Refused with ``LinkInUse`` when the patient was active in the last 15 minutes, unless
+    ``replace_in_use``; with ``ServiceError`` when the intake is past its questionnaire or a
+    channel has no usable contact. Refused means nothing changed and nothing was sent. Returns
+    the messages with their outcome (the sending ran when the transaction committed, unless an
+    outer transaction is still open).
+    """
+    channels = [c for c in Channel.values if c in set(channels)]
+    if not channels:
+        raise ServiceError("Choose how to send the link: by e-mail, by text message, or both.")
+    with transaction.atomic():
+        locked = (
+            Intake.objects.select_for_update(of=("self",))
+            .select_related("patient")
+            .get(pk=intake.pk)
+        )
+        if locked.status != Intake.Status.DRAFT:
+            raise ServiceError(
+                "This questionnaire is no longer waiting for the patient: there is no link to send."
+            )
+        patient_contact_update(
+            actor=actor,
+            patient=locked.patient,
+            email=email,
+            mobile=mobile,
+            intake=locked,
+            request=request,
+        )
+        problems = [p for p in (_contact_problem(locked.patient, c) for c in channels) if p]
+        if problems:
+            raise ServiceError(" ".join(problems))
+        if selectors.link_in_use(locked) and not replace_in_use:
+            raise LinkInUse(locked.patient_active_at)
+        issued = link_issue(actor=actor, intake=locked, request=request)
+        sent = [
+            InvitationMessage.objects.create(
+                intake=locked,
+                link=issued.link,
+                kind=Kind.INVITATION,
+                channel=channel,
+                appointment_at=locked.appointment_at,
+                created_by=actor,
+            )
+            for channel in channels
+        ]
+        audit_record(
+            actor=actor,
+            action="invitation.send",
+            request=request,
+            intake=locked,
+            obj=issued.link,
+            detail={"channels": channels, "link_was_in_use": selectors.link_in_use(locked)},
+        )
+        _send_after_commit(sent, messaging.link_url(base_url, issued.token))
+    return list(InvitationMessage.objects.filter(pk__in=[m.pk for m in sent]).order_by("pk"))
+
+
+def _send_after_commit(messages: list[InvitationMessage], link: str) -> None:
+    for message in messages:
+        transaction.on_commit(_sender(message.pk, link))
+
+
+def _sender(message_id: int, link: str):
+    def send_after_commit():
+        send_message(message_id, link=link)
+
+    return send_after_commit
+
+
+# ---------------------------------------------------------------------------------------------
+# Sending one message (a plain function, so that it can become a background task)
+
+
+def send_message(message_id: int, *, link: str) -> InvitationMessage:
+    """Send one recorded message with ``link`` and store its outcome. A message that is no
+    longer "sending" is left alone, so running this twice never sends twice."""
+    message = InvitationMessage.objects.select_related("intake__patient").get(pk=message_id)
+    if message.status != InvitationMessage.Status.SENDING:
+        return message
+    provider_id, error = "", ""
+    try:
+        provider_id = _deliver(message, ClinicSettings.load(), link)
+    except DeliveryError as exc:
+        error = str(exc)
+    except sms.SmsError as exc:
+        error = str(exc)
+    except Exception as exc:  # noqa: BLE001 - any fault is recorded, never lost
+        # The exception's text can quote an address: only its type is logged.
+        logger.error(
+            "message %s (%s): unexpected %s", message.pk, message.channel, type(exc).__name__
+        )
+        error = "The message could not be sent because of an unexpected error; try again."
+    return _record_outcome(message, provider_id=provider_id, error=error)
+
+
+def _deliver(message: InvitationMessage, clinic: ClinicSettings, link: str) -> str:
+    patient = message.intake.patient
+    problem = _contact_problem(patient, message.channel)
+    if problem:
+        raise DeliveryError(problem)
+    prefix = f"{message.kind}_{message.channel}"
+    values = messaging.values_for(clinic, message.appointment_at, link)
+    body = messaging.render(getattr(clinic, f"{prefix}_body"), values)
+    if message.channel == Channel.EMAIL:
+        subject = messaging.render(getattr(clinic, f"{prefix}_subject"), values)
+        return _send_email(patient.email, subject, body)
+    return sms.get_backend().send(sms.normalise_mobile(patient.phone), body)
+
+
+def _send_email(to: str, subject: str, body: str) -> str:
+    """Send through Django's e-mail backend; returns the Message-ID."""
+    domain = email.utils.parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2]
+    message_id = email.utils.make_msgid(domain=domain or "localhost")
+    mail = EmailMessage(
+        subject=subject,
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[to],
+        headers={"Message-ID": message_id},
+    )
+    try:
+        accepted = mail.send(fail_silently=False)
+    except smtplib.SMTPRecipientsRefused:
+        raise DeliveryError("The mail server refused the address.") from None
+    except smtplib.SMTPSenderRefused:
+        raise DeliveryError(
+            "The mail server refused the clinic's sending address (ask the clinic admin)."
+        ) from None
+    except smtplib.SMTPAuthenticationError:
+        raise DeliveryError(
+            "The mail server refused the clinic's user name or password (ask the clinic admin)."
+        ) from None
+    except smtplib.SMTPServerDisconnected as exc:
+        # smtplib reports a reply that never came as a disconnection caused by the time-out.
+        if isinstance(exc.__context__, TimeoutError):
+            raise DeliveryError("The mail server did not answer in time; try again.") from None
+        raise DeliveryError("The mail server closed the connection; try again.") from None
+    except smtplib.SMTPException:
+        raise DeliveryError("The mail server refused the message.") from None
+    except TimeoutError:
+        raise DeliveryError("The mail server did not answer in time; try again.") from None
+    except ssl.SSLError:
+        raise DeliveryError(
+            "A secure connection to the mail server failed (ask the clinic admin)."
+        ) from None
+    except OSError:
+        raise DeliveryError(
+            "The mail server could not be reached; try again in a few minutes."
+        ) from None
+    if not accepted:
+        raise DeliveryError("The mail server did not accept the message.")
+    return message_id.strip("<>")
+
+
+def _record_outcome(message: InvitationMessage, *, provider_id: str, error: str):
+    ok = not error
+    with transaction.atomic():
+        updated = InvitationMessage.objects.filter(
+            pk=message.pk, status=InvitationMessage.Status.SENDING
+        ).update(
+            status=InvitationMessage.Status.SENT if ok else InvitationMessage.Status.FAILED,
+            sent_at=timezone.now() if ok else None,
+            provider_id=provider_id[:200],
+            error=error[:300],
+        )
+        if updated:
+            audit_record(
+                actor=message.created_by,
+                actor_role=None if message.created_by_id else SYSTEM_ACTOR,
+                action="message.sent" if ok else "message.failed",
+                intake=message.intake,
+                obj=message,
+                detail={"kind": message.kind, "channel": message.channel}
+                | ({} if ok else {"reason": error[:300]}),
+            )
+    message.refresh_from_db()
+    return message
+
+
+def messages_fail_stale(*, now=None) -> int:
+    """Mark messages stuck in "sending" (the process stopped mid-send) as failed, so that the
+    desk sees them. Returns how many."""
+    now = now or timezone.now()
+    stale = InvitationMessage.objects.filter(
+        status=InvitationMessage.Status.SENDING, created_at__lt=now - STALE_SENDING
+    ).select_related("intake", "created_by")
+    count = 0
+    for message in stale:
+        _record_outcome(message, provider_id="", error=INTERRUPTED)
+        count += 1
+    return count
+
+
+# ---------------------------------------------------------------------------------------------
+# The clinic's templates
+
+
+def message_templates_update(
+    *, actor: User, changes: dict, expected_version: int, request=None
+) -> ClinicSettings:
+    """Save the message templates and the reminder timing; refuses a stale form and a template
+    with errors. The audit event names what changed (the hours before and after)."""
+    with transaction.atomic():
+        ClinicSettings.load()
+        row = ClinicSettings.objects.select_for_update().get(pk=1)
+        if row.version != expected_version:
+            raise ConflictError(
+                "Someone else changed the clinic settings while you were editing. The page now "
+                "shows their version; please make your change again."
+            )
+        changed = [name for name, value in changes.items() if getattr(row, name) != value]
+        if not changed:
+            return row
+        detail: dict = {"changed": changed}
+        if "reminder_hours_before" in changed:
+            detail["reminder_hours_before"] = {
+                "from": row.reminder_hours_before,
+                "to": changes["reminder_hours_before"],
+            }
+        for name in changed:
+            setattr(row, name, changes[name])
+        for name, (_kind, _channel, part) in messaging.TEMPLATE_PARTS.items():
+            if messaging.template_errors(getattr(row, name), part=part):
+                raise ServiceError("A message template has an error; nothing was saved.")
+        row.version += 1
+        row.full_clean()
+        row.save()
+        audit_record(
+            actor=actor,
+            action="message_templates.update",
+            request=request,
+            obj=row,
+            detail=detail,
+        )
+    return row
+
+
+# ---------------------------------------------------------------------------------------------
+# Reminders
+
+
+@dataclass
+class ReminderRun:
+    sent: int = 0
+    failed: int = 0
+    waiting_active: int = 0  # the patient is answering now: a later run sends it if needed
+    no_contact: int = 0
+    interrupted: int = 0
+    intakes: list = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"Reminders: {self.sent} sent, {self.failed} failed, {self.waiting_active} waiting "
+            f"(patient answering now), {self.no_contact} without usable contact details"
+            + (
+                f"; {self.interrupted} interrupted earlier marked failed"
+                if self.interrupted
+                else ""
+            )
+            + "."
+        )
+
+
+def reminders_due(now: datetime.datetime, hours: int):
+    """Draft intakes whose appointment is within ``hours`` from ``now`` (and not past), whose
+    invitation went by message before that window opened."""
+    return (
+        Intake.objects.filter(
+            status=Intake.Status.DRAFT,
+            submitted_at__isnull=True,
+            appointment_at__gt=now,
+            appointment_at__lte=now + datetime.timedelta(hours=hours),
+        )
+        .select_related("patient")
+        .order_by("appointment_at", "pk")
+    )
+
+
+def _reminder_channels(intake: Intake, hours: int) -> list[str]:
+    """The channels of the invitations that reached the patient's provider (sent), if the
+    latest invitation went before the reminder window opened (a later one is the reminder)."""
+    invitations = list(
+        InvitationMessage.objects.filter(intake=intake, kind=Kind.INVITATION).order_by(
+            "-created_at"
+        )
+    )
+    if not invitations:
+        return []
+    window_opens = intake.appointment_at - datetime.timedelta(hours=hours)
+    if invitations[0].created_at >= window_opens:
+        return []
+    sent = {m.channel for m in invitations if m.status == InvitationMessage.Status.SENT}
+    return [c for c in Channel.values if c in sent]
+
+
+def reminders_send(*, now=None, base_url: str) -> ReminderRun:
+    """One reminder per intake, channel and appointment time, ``reminder_hours_before`` the
+    appointment, to patients who have not sent their answers. Never twice (a unique record),
+    never to a patient active in the last 15 minutes, never after the appointment."""
+    now = now or timezone.now()
+    run = ReminderRun(interrupted=messages_fail_stale(now=now))
+    hours = ClinicSettings.load().reminder_hours_before
+    for intake in reminders_due(now, hours):
+        channels = _reminder_channels(intake, hours)
+        if not channels:
+            continue
+        done = set(
+            InvitationMessage.objects.filter(
+                intake=intake, kind=Kind.REMINDER, appointment_at=intake.appointment_at
+            ).values_list("channel", flat=True)
+        )
+        channels = [c for c in channels if c not in done]
+        if not channels:
+            continue
+        usable = [c for c in channels if not _contact_problem(intake.patient, c)]
+        if not usable:
+            run.no_contact += 1
+            continue
+        if selectors.link_in_use(intake, now):
+            run.waiting_active += 1
+            continue
+        messages = _reminder_create(intake=intake, channels=usable, now=now, base_url=base_url)
+        for message in messages:
+            if message.status == InvitationMessage.Status.SENT:
+                run.sent += 1
+            elif message.status == InvitationMessage.Status.FAILED:
+                run.failed += 1
+        if messages:
+            run.intakes.append(intake.pk)
+    return run
+
+
+def _reminder_create(*, intake: Intake, channels: list[str], now, base_url: str):
+    try:
+        with transaction.atomic():
+            locked = Intake.objects.select_for_update().get(pk=intake.pk)
+            if (
+                locked.status != Intake.Status.DRAFT
+                or locked.appointment_at != intake.appointment_at
+                or selectors.link_in_use(locked, now)
+            ):
+                return []
+            # The records first: a second run that got here too stops at the unique
+            # constraint before it replaces the patient's link.
+            created = [
+                InvitationMessage.objects.create(
+                    intake=locked,
+                    kind=Kind.REMINDER,
+                    channel=channel,
+                    appointment_at=locked.appointment_at,
+                    created_at=now,
+                )
+                for channel in channels
+            ]
+            issued = link_issue(actor=None, intake=locked)
+            InvitationMessage.objects.filter(pk__in=[m.pk for m in created]).update(
+                link=issued.link
+            )
+            audit_record(
+                actor=None,
+                actor_role=SYSTEM_ACTOR,
+                action="reminder.send",
+                intake=locked,
+                obj=issued.link,
+                detail={"channels": channels},
+            )
+            _send_after_commit(created, messaging.link_url(base_url, issued.token))
+    except IntegrityError:
+        return []
+    return list(InvitationMessage.objects.filter(pk__in=[m.pk for m in created]).order_by("pk"))

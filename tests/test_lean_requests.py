@@ -1,0 +1,80 @@
+"""Lean requests: the session's idle clock is refreshed every few minutes rather than written on
+every click, and the clinic settings are read once per request."""
+
+import re
+import time
+from unittest import mock
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.conftest import make_intake, open_as_patient, step_url
+
+pytestmark = pytest.mark.django_db
+
+
+def _session_writes(queries) -> int:
+    return sum(
+        1
+        for q in queries
+        if "django_session" in q["sql"]
+        and q["sql"].lstrip().upper().startswith(("UPDATE", "INSERT"))
+    )
+
+
+def test_a_second_click_within_the_interval_does_not_rewrite_the_session(client, front_desk):
+    client.force_login(front_desk)
+    client.get(reverse("desk:board"))  # the first request stamps the refresh time
+    expiry = Session.objects.get().expire_date
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("desk:board")).status_code == 200
+
+    assert _session_writes(queries.captured_queries) == 0
+    assert Session.objects.get().expire_date == expiry
+
+
+def test_a_click_after_the_interval_restarts_the_idle_clock(client, front_desk, settings):
+    client.force_login(front_desk)
+    client.get(reverse("desk:board"))
+    expiry = Session.objects.get().expire_date
+    later = time.time() + settings.SESSION_REFRESH_SECONDS + 1
+
+    with (
+        mock.patch("screening.middleware.time.time", return_value=later),
+        CaptureQueriesContext(connection) as queries,
+    ):
+        client.get(reverse("desk:board"))
+
+    assert _session_writes(queries.captured_queries) == 1
+    assert Session.objects.get().expire_date > expiry
+
+
+def test_a_patient_step_reads_the_clinic_settings_once(client):
+    intake = make_intake()
+    open_as_patient(client, intake)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(step_url(intake, "bleeding", 1)).status_code == 200
+
+    reads = [
+        q
+        for q in queries.captured_queries
+        if re.search(r'FROM "?screening_clinicsettings', q["sql"])
+    ]
+    assert len(reads) == 1
+
+
+def test_settings_changed_in_a_request_are_seen_by_the_next(client, clinic_admin):
+    from screening.models import ClinicSettings
+
+    client.force_login(clinic_admin)
+    client.get(reverse("manage:settings"))
+    ClinicSettings.objects.filter(pk=1).update(phone="01632 960 999")
+
+    page = client.get(reverse("manage:settings")).content.decode()
+
+    assert "01632 960 999" in page
