@@ -203,17 +203,24 @@ def access_intake_for_patient(request, public_id, *, require_verified: bool = Tr
     state = request.session.get(PATIENT_SESSION_KEY)
     if not isinstance(state, dict):
         raise Http404
+    link = None
     try:
-        intake = Intake.objects.select_related("patient").get(pk=state.get("intake"))
+        if state.get("link") is not None:
+            # One query: the session's link with its intake and patient.
+            link = (
+                IntakeLink.objects.select_related("intake__patient")
+                .filter(pk=state["link"], intake_id=state.get("intake"))
+                .first()
+            )
+            if link is None:
+                raise Http404
+            intake = link.intake
+        else:
+            intake = Intake.objects.select_related("patient").get(pk=state.get("intake"))
     except (Intake.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
     if str(intake.public_id) != str(public_id):
         raise Http404
-    link = None
-    if state.get("link") is not None:
-        link = IntakeLink.objects.filter(pk=state["link"], intake=intake).first()
-        if link is None:
-            raise Http404
     problem = selectors.link_problem(link, intake)
     if problem in _SESSION_ENDING_PROBLEMS:
         raise PatientLinkGone(problem)

@@ -78,3 +78,28 @@ def test_settings_changed_in_a_request_are_seen_by_the_next(client, clinic_admin
     page = client.get(reverse("manage:settings")).content.decode()
 
     assert "01632 960 999" in page
+
+
+def _step_queries(client, intake, method="get"):
+    with CaptureQueriesContext(connection) as queries:
+        response = getattr(client, method)(step_url(intake, "bleeding", 1))
+    assert response.status_code == 200
+    return [q["sql"].split()[0].upper() for q in queries.captured_queries]
+
+
+def test_a_step_get_is_three_statements_however_far_the_patient_has_come(client):
+    from tests.conftest import complete_steps
+
+    fresh = make_intake()
+    open_as_patient(client, fresh)
+    client.get(step_url(fresh, "bleeding", 1))
+    first = _step_queries(client, fresh)
+
+    done = make_intake()
+    open_as_patient(client, done)
+    complete_steps(client, done)
+    client.get(step_url(done, "bleeding", 1))
+    later = _step_queries(client, done)
+
+    # The session, the link with its intake and patient, the clinic settings.
+    assert first == later == ["SELECT", "SELECT", "SELECT"]
