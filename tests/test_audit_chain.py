@@ -19,6 +19,7 @@ from django.urls import reverse
 from screening import audit_chain, services
 from screening.models import AuditEvent
 from screening.services.audit import verify_chain
+from tests.conftest import own_sqlite_database
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -183,6 +184,7 @@ def test_audit_verify_finds_a_deleted_row(practitioner):
         call_command("audit_verify")
 
 
+@own_sqlite_database
 def test_audit_verify_passes_on_demo_data_and_exits_1_after_a_raw_edit(tmp_path):
     """The command as an operator runs it, on its own SQLite database."""
     env = {

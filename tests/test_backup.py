@@ -27,6 +27,7 @@ from django.db import connection
 
 from screening import backup, demo, services
 from screening.models import AuditEvent, Consent, Intake, User
+from tests.conftest import own_sqlite_database
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -501,6 +502,7 @@ def test_pg_tools_get_the_password_from_the_environment_never_the_command_line(
 # --- as an operator runs them ------------------------------------------------------------------
 
 
+@own_sqlite_database
 def test_backup_and_restore_check_commands_exit_0_then_1_on_a_damaged_backup(tmp_path):
     env = {
         **os.environ,

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.conftest import own_sqlite_database
+
 ROOT = Path(__file__).resolve().parent.parent
 TINY = {
     "BENCH_WIZARD_PATIENTS": "4",
@@ -34,6 +36,7 @@ LABELS = (
 )
 
 
+@own_sqlite_database
 def test_the_wizard_bench_runs_end_to_end():
     env = {
         k: v

@@ -22,6 +22,8 @@ from urllib.parse import urlencode
 
 import pytest
 
+from tests.conftest import own_sqlite_database
+
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY = "g" * 20 + "-gunicorn-log-test-secret-key-" + "h" * 20
 PASSWORD = "correct-horse-battery-9"
@@ -270,6 +272,7 @@ def gunicorn_logs(tmp_path_factory):
     return access, errors, details
 
 
+@own_sqlite_database
 def test_gunicorn_logs_hold_no_search_term_token_referer_or_agent(gunicorn_logs):
     access, errors, details = gunicorn_logs
 
@@ -278,6 +281,7 @@ def test_gunicorn_logs_hold_no_search_term_token_referer_or_agent(gunicorn_logs)
         assert sentinel not in errors, f"{sentinel} in the error log:\n{errors}"
 
 
+@own_sqlite_database
 def test_gunicorn_access_log_shows_redacted_requests_with_request_ids(gunicorn_logs):
     access, _, details = gunicorn_logs
 
@@ -296,6 +300,7 @@ def test_gunicorn_access_log_shows_redacted_requests_with_request_ids(gunicorn_l
     line("GET /review/ HTTP/1.1", 400)
 
 
+@own_sqlite_database
 def test_gunicorn_error_log_shows_redacted_django_and_gunicorn_lines(gunicorn_logs):
     _, errors, details = gunicorn_logs
 
