@@ -184,6 +184,7 @@ def test_with_the_database_backend_a_failed_render_is_queued_again_later(practit
     assert retry.run_after is not None
 
 
+@pytest.mark.django_db(transaction=True)  # the worker closes its connections between tasks
 @override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}})
 def test_the_worker_command_prepares_queued_documents(practitioner):
     from django.core.management import call_command
