@@ -875,3 +875,113 @@ class InvitationMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} by {self.channel} for intake #{self.intake_id} ({self.status})"
+
+
+class TreatmentRecord(models.Model):
+    """What was actually done at one appointment (issue 18), recorded by the practitioner after
+    the session. Techniques and regions are engine ids; pages show their labels."""
+
+    intake = models.OneToOneField(Intake, on_delete=models.PROTECT, related_name="treatment")
+    practitioner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    treated_at = models.DateTimeField(_("treated at"), default=timezone.now)
+    techniques = models.JSONField(default=list)
+    regions = models.JSONField(default=list)
+    needle_count = models.PositiveSmallIntegerField(_("number of needles"), null=True, blank=True)
+    duration_minutes = models.PositiveSmallIntegerField(
+        _("duration (minutes)"), null=True, blank=True
+    )
+    note = models.TextField(_("note"), blank=True)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["treated_at"], name="treatment_treated_at_idx"),
+            models.Index(fields=["practitioner", "treated_at"], name="treatment_practitioner_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Treatment of intake #{self.intake_id}"
+
+
+class AdverseEvent(models.Model):
+    """Something that followed a treatment (clinical reference §6: Brady 2014's mild events and
+    the significant ones), recorded by a practitioner or from the patient's 48-hour check."""
+
+    class Type(models.TextChoices):
+        # Mild events (Brady 2014)
+        BRUISING = "bruising", _("Bruising")
+        BLEEDING = "bleeding", _("Bleeding")
+        PAIN_DURING = "pain_during", _("Pain during treatment")
+        PAIN_AFTER = "pain_after", _("Pain after treatment")
+        AGGRAVATION = "aggravation", _("Symptoms made worse")
+        DROWSINESS = "drowsiness", _("Drowsiness")
+        HEADACHE = "headache", _("Headache")
+        NAUSEA = "nausea", _("Nausea")
+        FATIGUE = "fatigue", _("Tiredness")
+        ALTERED_EMOTIONS = "altered_emotions", _("Altered emotions")
+        OTHER_MILD = "other_mild", _("Other mild event")
+        # Significant events
+        FAINTING = "fainting", _("Fainting or near-fainting (vasovagal)")
+        PNEUMOTHORAX = "pneumothorax", _("Suspected pneumothorax")
+        NERVE_INJURY = "nerve_injury", _("Nerve injury")
+        INFECTION = "infection", _("Infection at a needle site")
+        RETAINED_NEEDLE = "retained_needle", _("Retained or broken needle")
+        OTHER_SIGNIFICANT = "other_significant", _("Other significant event")
+
+    SIGNIFICANT_TYPES = frozenset(
+        {
+            "fainting",
+            "pneumothorax",
+            "nerve_injury",
+            "infection",
+            "retained_needle",
+            "other_significant",
+        }
+    )
+
+    class Severity(models.TextChoices):
+        MILD = "mild", _("Mild")
+        MODERATE = "moderate", _("Moderate")
+        SIGNIFICANT = "significant", _("Significant")
+
+    class Onset(models.TextChoices):
+        DURING = "during", _("During treatment")
+        WITHIN_24H = "within_24h", _("Within 24 hours")
+        LATER = "later", _("Later")
+
+    class Source(models.TextChoices):
+        PRACTITIONER = "practitioner", _("Recorded by a practitioner")
+        AFTERCARE_CHECK = "aftercare_check", _("From the patient's aftercare check")
+
+    intake = models.ForeignKey(Intake, on_delete=models.PROTECT, related_name="adverse_events")
+    treatment = models.ForeignKey(
+        TreatmentRecord, on_delete=models.PROTECT, related_name="adverse_events"
+    )
+    type = models.CharField(_("what happened"), max_length=30, choices=Type.choices)
+    severity = models.CharField(_("severity"), max_length=12, choices=Severity.choices)
+    onset = models.CharField(_("when it started"), max_length=12, choices=Onset.choices)
+    duration = models.CharField(_("how long it lasted"), max_length=100, blank=True)
+    action_taken = models.TextField(_("action taken"), blank=True)
+    referred = models.BooleanField(_("referred"), default=False)
+    referred_to = models.CharField(_("referred to"), max_length=200, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.PRACTITIONER)
+    # None when the event came from the patient's own aftercare check.
+    recorded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["recorded_at", "pk"]
+        indexes = [models.Index(fields=["type", "recorded_at"], name="adverse_type_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.type} after intake #{self.intake_id}"
+
+    @property
+    def is_significant(self) -> bool:
+        return self.type in self.SIGNIFICANT_TYPES or self.severity == self.Severity.SIGNIFICANT
