@@ -56,12 +56,26 @@ class User(AbstractUser):
 
 # The clinic settings row as read in the current request (see ClinicSettings.load).
 _loaded_settings = threading.local()
+# The row as this process last read it from the database. A request that learns the row's
+# ``updated_at`` from a query it makes anyway (the patient's access check) reuses it when the
+# time matches, and reads the row again when it does not (ClinicSettings.offer_updated_at).
+_last_read_settings: list = [None]
 
 
-def forget_loaded_settings(*, in_request: bool | None = None) -> None:
+def forget_loaded_settings(*, in_request: bool | None = None, changed: bool = False) -> None:
     _loaded_settings.row = None
+    if changed:
+        _last_read_settings[0] = None
     if in_request is not None:
         _loaded_settings.in_request = in_request
+
+
+class ClinicSettingsQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        # ``updated_at`` tells a process that its copy of the row is out of date
+        # (ClinicSettings.offer_updated_at), so a bulk update moves it as save() does.
+        kwargs.setdefault("updated_at", timezone.now())
+        return super().update(**kwargs)
 
 
 class ClinicSettings(models.Model):
@@ -292,6 +306,8 @@ class ClinicSettings(models.Model):
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ClinicSettingsQuerySet.as_manager()
+
     MESSAGE_TEMPLATE_FIELDS = (
         "invitation_email_subject",
         "invitation_email_body",
@@ -335,9 +351,30 @@ class ClinicSettings(models.Model):
         cached = getattr(_loaded_settings, "row", None)
         if cached is None:
             cached, _created = cls.objects.get_or_create(pk=1)
+            _last_read_settings[0] = cached
             if getattr(_loaded_settings, "in_request", False):
                 _loaded_settings.row = cached
         return copy.copy(cached)
+
+    @classmethod
+    def offer_updated_at(cls, updated_at) -> None:
+        """The current request read the row's ``updated_at`` (a subquery of a query it makes
+        anyway, ``updated_at_subquery``): when this process last read the row at that same
+        time, the request uses that copy and ``load()`` reads nothing. Every save goes through
+        ``save()`` (auto_now), so a changed row has another time and is read again."""
+        last = _last_read_settings[0]
+        if (
+            last is not None
+            and updated_at is not None
+            and last.updated_at == updated_at
+            and getattr(_loaded_settings, "in_request", False)
+            and getattr(_loaded_settings, "row", None) is None
+        ):
+            _loaded_settings.row = last
+
+    @classmethod
+    def updated_at_subquery(cls) -> models.Subquery:
+        return models.Subquery(cls.objects.filter(pk=1).values("updated_at")[:1])
 
     def missing_document_details(self) -> list[str]:
         """What the printed documents need from these settings and do not have yet."""

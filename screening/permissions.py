@@ -19,7 +19,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 
 from screening import selectors
-from screening.models import Intake, IntakeLink
+from screening.models import ClinicSettings, Intake, IntakeLink
 from screening.roles import Role
 
 
@@ -191,7 +191,9 @@ class PatientLinkGone(Exception):
 _SESSION_ENDING_PROBLEMS = frozenset({"replaced", "cancelled", "closed"})
 
 
-def access_intake_for_patient(request, public_id, *, require_verified: bool = True):
+def access_intake_for_patient(
+    request, public_id, *, require_verified: bool = True, for_update: bool = False
+):
     """The one intake this browser's patient session reaches, or 404.
 
     The session holds the intake's id, the link's id (none for a tablet hand-over) and whether
@@ -199,24 +201,37 @@ def access_intake_for_patient(request, public_id, *, require_verified: bool = Tr
     identity all answer 404, never 403. A link replaced by a newer one, a cancelled appointment
     and answers sent more than a day ago (on a link) raise ``PatientLinkGone`` instead, checked
     on every request, so the patient learns it on their next tap.
+
+    One query: the link with its intake and patient, and the clinic settings' ``updated_at``
+    (so that the request reuses this process's copy of the settings when it is current). With
+    ``for_update`` (inside the caller's transaction) the intake row is locked by that same
+    query, so a page of answers is checked and stored without reading the intake twice.
     """
     state = request.session.get(PATIENT_SESSION_KEY)
     if not isinstance(state, dict):
         raise Http404
     link = None
+    stamp = ClinicSettings.updated_at_subquery()
     try:
         if state.get("link") is not None:
-            # One query: the session's link with its intake and patient.
+            links = IntakeLink.objects.select_related("intake__patient")
+            if for_update:
+                links = links.select_for_update(of=("intake",))
             link = (
-                IntakeLink.objects.select_related("intake__patient")
+                links.annotate(settings_updated_at=stamp)
                 .filter(pk=state["link"], intake_id=state.get("intake"))
                 .first()
             )
             if link is None:
                 raise Http404
             intake = link.intake
+            ClinicSettings.offer_updated_at(link.settings_updated_at)
         else:
-            intake = Intake.objects.select_related("patient").get(pk=state.get("intake"))
+            intakes = Intake.objects.select_related("patient")
+            if for_update:
+                intakes = intakes.select_for_update(of=("self",))
+            intake = intakes.annotate(settings_updated_at=stamp).get(pk=state.get("intake"))
+            ClinicSettings.offer_updated_at(intake.settings_updated_at)
     except (Intake.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
     if str(intake.public_id) != str(public_id):

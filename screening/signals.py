@@ -53,4 +53,4 @@ def _settings_after_the_request(sender, **kwargs):
 
 @receiver(post_save, sender=ClinicSettings)
 def _settings_changed(sender, **kwargs):
-    forget_loaded_settings()
+    forget_loaded_settings(changed=True)

@@ -490,6 +490,7 @@ def intake_save_step(
     expected_version: int | None = None,
     completed_by: str = "",
     request=None,
+    already_locked: bool = False,
 ) -> Intake:
     """Store one wizard page's answers (already validated) and mark the page done.
 
@@ -505,6 +506,10 @@ def intake_save_step(
     With ``expected_version`` (drafts) a save made against an older version of the intake is
     refused with ``ConflictError``: a draft still on its way when the patient pressed Next
     must not overwrite what Next stored.
+
+    ``already_locked``: the caller read ``intake`` with ``select_for_update`` in the transaction it is
+    in now (the patient's step, whose access check locks the row), so it is not read again and
+    no savepoint is made; an error then ends the caller's transaction, which must not go on.
     """
     section = questionnaire.SECTIONS_BY_ID[section_id]
     if page is None or not section.items:
@@ -514,12 +519,17 @@ def intake_save_step(
     else:
         raise ServiceError("That page does not exist.")
     thresholds = selectors.clinic_thresholds()
-    with transaction.atomic():
-        locked = (
-            Intake.objects.select_for_update(of=("self",))
-            .select_related("patient")
-            .get(pk=intake.pk)
-        )
+    if already_locked and not transaction.get_connection().in_atomic_block:
+        raise ServiceError("A locked intake is saved inside the transaction that locked it.")
+    with transaction.atomic(savepoint=not already_locked):
+        if already_locked:
+            locked = intake
+        else:
+            locked = (
+                Intake.objects.select_for_update(of=("self",))
+                .select_related("patient")
+                .get(pk=intake.pk)
+            )
         _check_draft(locked)
         if expected_version is not None and locked.version != expected_version:
             raise ConflictError("The answers changed since this page was loaded.")

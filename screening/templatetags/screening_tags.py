@@ -15,19 +15,19 @@ def error_anchor(bound_field) -> str:
 
 
 @register.simple_tag
-def patient_input(bound_field):
-    """A text or number field's input, described by its hint and its error (if any)."""
-    described = []
-    if bound_field.help_text:
-        described.append(f"{bound_field.auto_id}_helptext")
-    if bound_field.errors:
-        described.append(f"{bound_field.auto_id}_error")
-    attrs = {"class": "form-control" + (" is-invalid" if bound_field.errors else "")}
-    if described:
-        attrs["aria-describedby"] = " ".join(described)
-    if bound_field.errors:
-        attrs["aria-invalid"] = "true"
-    return bound_field.as_widget(attrs=attrs)
+def patient_field(bound_field, kind, heading=False):
+    """One question of a patient page (screening/patient_markup.py)."""
+    from screening.patient_markup import field_html
+
+    return field_html(bound_field, kind, heading)
+
+
+@register.simple_tag
+def patient_blocks(blocks, single):
+    """The questions of one wizard page (screening/patient_markup.py)."""
+    from screening.patient_markup import blocks_html
+
+    return blocks_html(blocks, single)
 
 
 @register.filter(name="plain_words")

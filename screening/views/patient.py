@@ -4,12 +4,14 @@ A patient has no account. Their browser holds a session that reaches one intake;
 here loads that intake through ``access_intake_for_patient`` (404 for anything else).
 """
 
+from contextlib import nullcontext
 from functools import wraps
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import auth, messages
 from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.db import transaction
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -132,9 +134,12 @@ def patient_page(view):
     return wrapped
 
 
-def _load(request, public_id):
-    """The session's intake, or a redirect to the identity check when it is not confirmed."""
-    intake, state = access_intake_for_patient(request, public_id, require_verified=False)
+def _load(request, public_id, *, for_update: bool = False):
+    """The session's intake, or a redirect to the identity check when it is not confirmed.
+    ``for_update``: the intake row is locked in the caller's transaction."""
+    intake, state = access_intake_for_patient(
+        request, public_id, require_verified=False, for_update=for_update
+    )
     if not state.get("verified"):
         return None, state, redirect("patient:verify", public_id)
     return intake, state, None
@@ -309,31 +314,37 @@ def _page_or_404(section_id, page):
 @require_http_methods(["GET", "POST"])
 @patient_page
 def step(request, public_id, section_id, page=1):
-    intake, state, redirect_response = _load(request, public_id)
-    if redirect_response:
-        return redirect_response
-    section = _page_or_404(section_id, page)
-    if intake.status != Intake.Status.DRAFT:
-        return redirect("patient:done", intake.public_id)
-    if not section.items:
-        return _welcome(request, intake, state, section)
-    action = request.POST.get("action", "next")
-    # "Change" on "Check and send" edits this page and comes straight back there.
-    changing = request.GET.get("change") == "1" or request.POST.get("change") == "1"
-    form = _step_form(request, intake, section, page, partial=action != "next")
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.intake_save_step(
-                intake=intake,
-                section_id=section.id,
-                page=page,
-                values=form.item_values,
-                complete=action == "next",
-                request=request,
-            )
-        except services.ServiceError:
+    posted = request.method == "POST"
+    # A page of answers is checked and stored in one transaction, on the intake row that the
+    # access check read and locked: the intake is read once. A page with a mistake is shown
+    # again after the transaction.
+    with transaction.atomic() if posted else nullcontext():
+        intake, state, redirect_response = _load(request, public_id, for_update=posted)
+        if redirect_response:
+            return redirect_response
+        section = _page_or_404(section_id, page)
+        if intake.status != Intake.Status.DRAFT:
             return redirect("patient:done", intake.public_id)
-        return redirect(_after_save(intake, section, page, action, changing=changing))
+        if not section.items:
+            return _welcome(request, intake, state, section)
+        action = request.POST.get("action", "next")
+        # "Change" on "Check and send" edits this page and comes straight back there.
+        changing = request.GET.get("change") == "1" or request.POST.get("change") == "1"
+        form = _step_form(request, intake, section, page, partial=action != "next")
+        if posted and form.is_valid():
+            try:
+                services.intake_save_step(
+                    intake=intake,
+                    section_id=section.id,
+                    page=page,
+                    values=form.item_values,
+                    complete=action == "next",
+                    request=request,
+                    already_locked=True,
+                )
+            except services.ServiceError:
+                return redirect("patient:done", intake.public_id)
+            return redirect(_after_save(intake, section, page, action, changing=changing))
     index = PAGE_INDEX[(section.id, page)]
     previous = PAGES[index - 1] if index else None
     blocks = form.display_blocks()
