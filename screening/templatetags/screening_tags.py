@@ -15,14 +15,6 @@ def error_anchor(bound_field) -> str:
 
 
 @register.simple_tag
-def patient_field(bound_field, kind, heading=False):
-    """One question of a patient page (screening/patient_markup.py)."""
-    from screening.patient_markup import field_html
-
-    return field_html(bound_field, kind, heading)
-
-
-@register.simple_tag
 def patient_blocks(blocks, single):
     """The questions of one wizard page (screening/patient_markup.py)."""
     from screening.patient_markup import blocks_html
