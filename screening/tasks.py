@@ -17,7 +17,7 @@ from django_tasks import task, task_backends
 
 from screening import documents
 from screening.models import Intake
-from screening.services import prepared
+from screening.services import delivery, prepared
 
 logger = logging.getLogger(__name__)
 
@@ -69,3 +69,22 @@ def prepare_upcoming_after_commit() -> None:
         ).values_list("pk", flat=True)[:500]
     )
     transaction.on_commit(lambda: [enqueue_prepare_documents(pk) for pk in ids])
+
+
+@task()
+def send_messages(message_ids: list[int], base_url: str) -> dict:
+    """Issue the link that recorded invitation or reminder messages carry, and send them
+    (services.delivery.messages_send). The task's arguments are ids and the site's address:
+    the live link is made here and never stored."""
+    sent = delivery.messages_send(message_ids=message_ids, base_url=base_url)
+    return {str(message.pk): message.status for message in sent}
+
+
+def enqueue_send_messages(message_ids: list[int], base_url: str) -> None:
+    """Queue the sending; when the queue cannot be reached, send now rather than leave the
+    patient without their link."""
+    try:
+        send_messages.enqueue(message_ids, base_url)
+    except Exception:  # noqa: BLE001 - logged, then sent in this process
+        logger.exception("Could not queue messages %s; sending them now", message_ids)
+        delivery.messages_send(message_ids=message_ids, base_url=base_url)

@@ -1,40 +1,53 @@
-"""Invitations and reminders: the patient's contact details, sending a new link by e-mail or
-text message, recording each message's outcome, and the reminders run by cron.
+"""Invitations and reminders: the patient's contact details, recording the messages that send
+a new link by e-mail or text message, the clinic's message templates, and the reminders run by
+cron.
 
 Every message carries a newly issued link (only a link's hash is stored, so an earlier one
-cannot be sent again). Records are written in one transaction; the message itself leaves only
-after the commit (``transaction.on_commit``), through ``send_message``, a plain function of the
-message's id and the link, with the e-mail and text message time-outs of the settings. Its
-outcome, sent or failed in plain words, is stored on the message and audited, so a failure is
-shown on the intake page and the board instead of being lost.
+cannot be sent again). Records are written in one transaction; after the commit a background
+task (``screening.tasks.send_messages``) issues the link and sends the messages
+(``screening.services.delivery``), so the live link exists only in that task's memory, never in
+the queue's table, and no request waits for a mail server. Each outcome, sent or failed in
+plain words, is stored on the message and audited, so a failure is shown on the intake page and
+the board instead of being lost.
 """
 
 from __future__ import annotations
 
 import datetime
-import email.utils
-import logging
-import smtplib
-import ssl
 from dataclasses import dataclass, field
 
-from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from screening import messaging, selectors, sms
+from screening import messaging, selectors, tasks
 from screening.models import ClinicSettings, Intake, InvitationMessage, Patient, User
 from screening.services.audit import audit_record
 from screening.services.base import ConflictError, ServiceError
-from screening.services.intakes import link_issue
+from screening.services.delivery import (
+    SYSTEM_ACTOR,
+    DeliveryError,
+    _contact_problem,
+    _send_email,
+    messages_fail_stale,
+    send_message,
+)
 
-logger = logging.getLogger(__name__)
-
-SYSTEM_ACTOR = "system"  # the audit role of the scheduled reminders
-# A message still "sending" after this long was interrupted (the process stopped mid-send).
-STALE_SENDING = datetime.timedelta(minutes=10)
-INTERRUPTED = "Sending was interrupted before it finished; send the link again."
+# Also what other services and callers use from here (the aftercare check sends its link
+# with the same e-mail and text message delivery).
+__all__ = [
+    "SYSTEM_ACTOR",
+    "DeliveryError",
+    "LinkInUse",
+    "ReminderRun",
+    "_contact_problem",
+    "_send_email",
+    "invitation_send",
+    "message_templates_update",
+    "messages_fail_stale",
+    "patient_contact_update",
+    "reminders_send",
+    "send_message",
+]
 
 Channel = InvitationMessage.Channel
 Kind = InvitationMessage.Kind
@@ -52,10 +65,6 @@ class LinkInUse(ServiceError):
             "brings them back to where they were)."
         )
         self.active_at = active_at
-
-
-class DeliveryError(Exception):
-    """A message that did not go; ``str()`` is plain words for staff."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -95,19 +104,6 @@ def patient_contact_update(
             detail={"fields": changed},
         )
     return changed
-
-
-def _contact_problem(patient: Patient, channel: str) -> str:
-    """Why this patient cannot be sent a message on ``channel``; "" when they can."""
-    if channel == Channel.EMAIL:
-        return "" if patient.email else "There is no e-mail address on file."
-    if not patient.phone:
-        return "There is no mobile number on file."
-    try:
-        sms.normalise_mobile(patient.phone)
-    except sms.InvalidNumber:
-        return "The mobile number on file is not a number a text message can be sent to."
-    return ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -157,13 +153,12 @@ def invitation_send(
         problems = [p for p in (_contact_problem(locked.patient, c) for c in channels) if p]
         if problems:
             raise ServiceError(" ".join(problems))
-        if selectors.link_in_use(locked) and not replace_in_use:
+        link_was_in_use = selectors.link_in_use(locked)
+        if link_was_in_use and not replace_in_use:
             raise LinkInUse(locked.patient_active_at)
-        issued = link_issue(actor=actor, intake=locked, request=request)
         sent = [
             InvitationMessage.objects.create(
                 intake=locked,
-                link=issued.link,
                 kind=Kind.INVITATION,
                 channel=channel,
                 appointment_at=locked.appointment_at,
@@ -176,147 +171,18 @@ def invitation_send(
             action="invitation.send",
             request=request,
             intake=locked,
-            obj=issued.link,
-            detail={"channels": channels, "link_was_in_use": selectors.link_in_use(locked)},
+            detail={"channels": channels, "link_was_in_use": link_was_in_use},
         )
-        _send_after_commit(sent, messaging.link_url(base_url, issued.token))
+        _send_after_commit(sent, base_url)
     return list(InvitationMessage.objects.filter(pk__in=[m.pk for m in sent]).order_by("pk"))
 
 
-def _send_after_commit(messages: list[InvitationMessage], link: str) -> None:
-    for message in messages:
-        transaction.on_commit(_sender(message.pk, link))
-
-
-def _sender(message_id: int, link: str):
-    def send_after_commit():
-        send_message(message_id, link=link)
-
-    return send_after_commit
-
-
-# ---------------------------------------------------------------------------------------------
-# Sending one message (a plain function, so that it can become a background task)
-
-
-def send_message(message_id: int, *, link: str) -> InvitationMessage:
-    """Send one recorded message with ``link`` and store its outcome. A message that is no
-    longer "sending" is left alone, so running this twice never sends twice."""
-    message = InvitationMessage.objects.select_related("intake__patient").get(pk=message_id)
-    if message.status != InvitationMessage.Status.SENDING:
-        return message
-    provider_id, error = "", ""
-    try:
-        provider_id = _deliver(message, ClinicSettings.load(), link)
-    except DeliveryError as exc:
-        error = str(exc)
-    except sms.SmsError as exc:
-        error = str(exc)
-    except Exception as exc:  # noqa: BLE001 - any fault is recorded, never lost
-        # The exception's text can quote an address: only its type is logged.
-        logger.error(
-            "message %s (%s): unexpected %s", message.pk, message.channel, type(exc).__name__
-        )
-        error = "The message could not be sent because of an unexpected error; try again."
-    return _record_outcome(message, provider_id=provider_id, error=error)
-
-
-def _deliver(message: InvitationMessage, clinic: ClinicSettings, link: str) -> str:
-    patient = message.intake.patient
-    problem = _contact_problem(patient, message.channel)
-    if problem:
-        raise DeliveryError(problem)
-    prefix = f"{message.kind}_{message.channel}"
-    values = messaging.values_for(clinic, message.appointment_at, link)
-    body = messaging.render(getattr(clinic, f"{prefix}_body"), values)
-    if message.channel == Channel.EMAIL:
-        subject = messaging.render(getattr(clinic, f"{prefix}_subject"), values)
-        return _send_email(patient.email, subject, body)
-    return sms.get_backend().send(sms.normalise_mobile(patient.phone), body)
-
-
-def _send_email(to: str, subject: str, body: str) -> str:
-    """Send through Django's e-mail backend; returns the Message-ID."""
-    domain = email.utils.parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2]
-    message_id = email.utils.make_msgid(domain=domain or "localhost")
-    mail = EmailMessage(
-        subject=subject,
-        body=body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[to],
-        headers={"Message-ID": message_id},
-    )
-    try:
-        accepted = mail.send(fail_silently=False)
-    except smtplib.SMTPRecipientsRefused:
-        raise DeliveryError("The mail server refused the address.") from None
-    except smtplib.SMTPSenderRefused:
-        raise DeliveryError(
-            "The mail server refused the clinic's sending address (ask the clinic admin)."
-        ) from None
-    except smtplib.SMTPAuthenticationError:
-        raise DeliveryError(
-            "The mail server refused the clinic's user name or password (ask the clinic admin)."
-        ) from None
-    except smtplib.SMTPServerDisconnected as exc:
-        # smtplib reports a reply that never came as a disconnection caused by the time-out.
-        if isinstance(exc.__context__, TimeoutError):
-            raise DeliveryError("The mail server did not answer in time; try again.") from None
-        raise DeliveryError("The mail server closed the connection; try again.") from None
-    except smtplib.SMTPException:
-        raise DeliveryError("The mail server refused the message.") from None
-    except TimeoutError:
-        raise DeliveryError("The mail server did not answer in time; try again.") from None
-    except ssl.SSLError:
-        raise DeliveryError(
-            "A secure connection to the mail server failed (ask the clinic admin)."
-        ) from None
-    except OSError:
-        raise DeliveryError(
-            "The mail server could not be reached; try again in a few minutes."
-        ) from None
-    if not accepted:
-        raise DeliveryError("The mail server did not accept the message.")
-    return message_id.strip("<>")
-
-
-def _record_outcome(message: InvitationMessage, *, provider_id: str, error: str):
-    ok = not error
-    with transaction.atomic():
-        updated = InvitationMessage.objects.filter(
-            pk=message.pk, status=InvitationMessage.Status.SENDING
-        ).update(
-            status=InvitationMessage.Status.SENT if ok else InvitationMessage.Status.FAILED,
-            sent_at=timezone.now() if ok else None,
-            provider_id=provider_id[:200],
-            error=error[:300],
-        )
-        if updated:
-            audit_record(
-                actor=message.created_by,
-                actor_role=None if message.created_by_id else SYSTEM_ACTOR,
-                action="message.sent" if ok else "message.failed",
-                intake=message.intake,
-                obj=message,
-                detail={"kind": message.kind, "channel": message.channel}
-                | ({} if ok else {"reason": error[:300]}),
-            )
-    message.refresh_from_db()
-    return message
-
-
-def messages_fail_stale(*, now=None) -> int:
-    """Mark messages stuck in "sending" (the process stopped mid-send) as failed, so that the
-    desk sees them. Returns how many."""
-    now = now or timezone.now()
-    stale = InvitationMessage.objects.filter(
-        status=InvitationMessage.Status.SENDING, created_at__lt=now - STALE_SENDING
-    ).select_related("intake", "created_by")
-    count = 0
-    for message in stale:
-        _record_outcome(message, provider_id="", error=INTERRUPTED)
-        count += 1
-    return count
+def _send_after_commit(messages: list[InvitationMessage], base_url: str) -> None:
+    """Queue the sending once the caller's transaction commits: a background task issues the
+    link and sends the messages (screening.tasks.send_messages), so no live link ever sits in
+    the task queue's table and no request waits for a mail server."""
+    message_ids = [message.pk for message in messages]
+    transaction.on_commit(lambda: tasks.enqueue_send_messages(message_ids, base_url))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -371,6 +237,7 @@ def message_templates_update(
 class ReminderRun:
     sent: int = 0
     failed: int = 0
+    queued: int = 0  # handed to the background worker (the database task backend)
     waiting_active: int = 0  # the patient is answering now: a later run sends it if needed
     no_contact: int = 0
     interrupted: int = 0
@@ -378,7 +245,9 @@ class ReminderRun:
 
     def summary(self) -> str:
         return (
-            f"Reminders: {self.sent} sent, {self.failed} failed, {self.waiting_active} waiting "
+            f"Reminders: {self.sent} sent, {self.failed} failed, "
+            + (f"{self.queued} queued for the worker, " if self.queued else "")
+            + f"{self.waiting_active} waiting "
             f"(patient answering now), {self.no_contact} without usable contact details"
             + (
                 f"; {self.interrupted} interrupted earlier marked failed"
@@ -453,6 +322,8 @@ def reminders_send(*, now=None, base_url: str) -> ReminderRun:
                 run.sent += 1
             elif message.status == InvitationMessage.Status.FAILED:
                 run.failed += 1
+            else:
+                run.queued += 1
         if messages:
             run.intakes.append(intake.pk)
     return run
@@ -480,19 +351,14 @@ def _reminder_create(*, intake: Intake, channels: list[str], now, base_url: str)
                 )
                 for channel in channels
             ]
-            issued = link_issue(actor=None, intake=locked)
-            InvitationMessage.objects.filter(pk__in=[m.pk for m in created]).update(
-                link=issued.link
-            )
             audit_record(
                 actor=None,
                 actor_role=SYSTEM_ACTOR,
                 action="reminder.send",
                 intake=locked,
-                obj=issued.link,
                 detail={"channels": channels},
             )
-            _send_after_commit(created, messaging.link_url(base_url, issued.token))
+            _send_after_commit(created, base_url)
     except IntegrityError:
         return []
     return list(InvitationMessage.objects.filter(pk__in=[m.pk for m in created]).order_by("pk"))
