@@ -164,13 +164,22 @@ def access_intake_for_staff(user, public_id, perm: Perm, *, for_update: bool = F
     """
     if not has_perm(user, perm):
         raise PermissionDenied
-    queryset = Intake.objects.select_related("patient", "practitioner")
+    # An erased record (retention period over) is no longer anyone's to open.
+    queryset = Intake.objects.select_related("patient", "practitioner").filter(
+        patient__erased_at__isnull=True
+    )
     if for_update:
         queryset = queryset.select_for_update(of=("self",))
     try:
-        return queryset.get(public_id=public_id)
+        intake = queryset.annotate(settings_updated_at=ClinicSettings.updated_at_subquery()).get(
+            public_id=public_id
+        )
     except (Intake.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+    # The clinic settings' time of change came with the intake: this process's copy of the
+    # settings serves the request when it is current (ClinicSettings.offer_updated_at).
+    ClinicSettings.offer_updated_at(intake.settings_updated_at)
+    return intake
 
 
 PATIENT_SESSION_KEY = "patient_intake"

@@ -51,6 +51,57 @@ def test_printing_a_prepared_intake_serves_the_stored_bytes_without_rendering(
     assert renders.call_count == 0
 
 
+@pytest.mark.parametrize("change", ["reopen", "cancel"])
+def test_a_prepared_document_is_not_printed_once_the_intake_changed_so(
+    client, practitioner, front_desk, change
+):
+    intake = clear_intake(practitioner)
+    prepared.documents_prepare(intake_id=intake.pk)
+    intake.refresh_from_db()
+    if change == "reopen":
+        services.review_reopen(
+            actor=practitioner,
+            intake=intake,
+            reason="The plan changes.",
+            expected_version=intake.version,
+        )
+    else:
+        services.intake_cancel(
+            actor=front_desk,
+            intake=intake,
+            reason="Rang to cancel.",
+            expected_version=intake.version,
+        )
+    client.force_login(front_desk)
+
+    response = client.get(reverse("desk:consent_pdf", args=[intake.public_id]))
+
+    assert response.status_code != 200
+    assert response["Content-Type"].startswith("text/html")
+    # The stored rendering is still there; it is simply not the intake's current one.
+    assert RenderedDocument.objects.filter(intake=intake, kind="consent").exists()
+
+
+def test_a_prepared_print_reads_neither_the_screening_nor_the_resolutions(
+    client, practitioner, front_desk
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    intake = clear_intake(practitioner)
+    prepared.documents_prepare(intake_id=intake.pk)
+    client.force_login(front_desk)
+    client.get(reverse("desk:consent_pdf", args=[intake.public_id]))
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("desk:consent_pdf", args=[intake.public_id]))
+
+    assert response.status_code == 200
+    tables = " ".join(q["sql"] for q in queries.captured_queries)
+    assert "screening_screeningresult" not in tables
+    assert "screening_flagresolution" not in tables
+
+
 def test_a_miss_renders_once_and_stores(client, practitioner, front_desk, renders):
     intake = clear_intake(practitioner)
     client.force_login(front_desk)

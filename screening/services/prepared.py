@@ -95,19 +95,32 @@ def _store(intake: Intake, kind: str, key: str, data: bytes) -> None:
     RenderedDocument.objects.filter(intake=intake, kind=kind).exclude(key=key).delete()
 
 
-def document_bytes(intake: Intake, kind: str) -> bytes:
-    """The document as it prints now: the stored rendering for the current key, or rendered
-    once and stored. Raises ``documents.DocumentError`` when it cannot be rendered."""
-    key = document_key(intake, kind)
+def stored_bytes(intake: Intake, kind: str) -> bytes | None:
+    """The stored rendering for the intake as it is now, or None.
+
+    A rendering is stored only for a printable intake (``documents_available``), and its key
+    holds the intake's version and time of change, which move with every change that
+    availability reads (status, decision, plan, screening, flag resolutions, cancellation): a
+    document found here is one that may be printed now, without checking again."""
     stored = (
-        RenderedDocument.objects.filter(intake=intake, kind=kind, key=key, pdf__isnull=False)
+        RenderedDocument.objects.filter(
+            intake=intake, kind=kind, key=document_key(intake, kind), pdf__isnull=False
+        )
         .values_list("pdf", flat=True)
         .first()
     )
+    return None if stored is None else bytes(stored)
+
+
+def document_bytes(intake: Intake, kind: str) -> bytes:
+    """The document as it prints now: the stored rendering for the current key, or rendered
+    once and stored. The caller has checked that the intake is printable. Raises
+    ``documents.DocumentError`` when it cannot be rendered."""
+    stored = stored_bytes(intake, kind)
     if stored is not None:
-        return bytes(stored)
+        return stored
     data = _render(intake, kind)
-    _store(intake, kind, key, data)
+    _store(intake, kind, document_key(intake, kind), data)
     return data
 
 
