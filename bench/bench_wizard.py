@@ -659,8 +659,14 @@ def _describe(sql: str) -> str:
     first = words[0].upper() if words else "?"
     if first in ("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT", "ROLLBACK"):
         return first
-    found = _TABLE.search(sql) or _FUNCTION.search(sql)
-    return f"{first} {found.group(1)}" if found else first
+    # The outer statement's table: a subquery in the select list (the clinic settings' time
+    # of change beside the patient's link) names its table first.
+    outer = re.sub(r"\(SELECT\b[^()]*(\([^()]*\)[^()]*)*\)", "()", sql, flags=re.IGNORECASE)
+    found = _TABLE.search(outer) or _FUNCTION.search(outer)
+    tables = [m.group(1) for m in _TABLE.finditer(sql)]
+    extra = sorted(set(tables) - {found.group(1)}) if found else []
+    described = f"{first} {found.group(1)}" if found else first
+    return described + (f" (with {', '.join(extra)})" if extra else "")
 
 
 class WireTrace:
