@@ -19,6 +19,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 
 from screening import selectors
+from screening.compiled import CompiledQuery
 from screening.models import ClinicSettings, Intake, IntakeLink
 from screening.roles import Role
 
@@ -200,6 +201,27 @@ class PatientLinkGone(Exception):
 _SESSION_ENDING_PROBLEMS = frozenset({"replaced", "cancelled", "closed"})
 
 
+def _patient_link_query(*, for_update: bool) -> CompiledQuery:
+    """The session's link with its intake and patient, and the clinic settings' time of
+    change; compiled once (screening.compiled), as it runs on every patient page."""
+
+    def build(*, link, intake):
+        links = IntakeLink.objects.select_related("intake__patient")
+        if for_update:
+            links = links.select_for_update(of=("intake",))
+        return (
+            links.annotate(settings_updated_at=ClinicSettings.updated_at_subquery())
+            .filter(pk=link, intake_id=intake)
+            .order_by()[:1]
+        )
+
+    return CompiledQuery(IntakeLink, build, "link", "intake")
+
+
+_PATIENT_LINK = _patient_link_query(for_update=False)
+_PATIENT_LINK_FOR_UPDATE = _patient_link_query(for_update=True)
+
+
 def access_intake_for_patient(
     request, public_id, *, require_verified: bool = True, for_update: bool = False
 ):
@@ -220,17 +242,10 @@ def access_intake_for_patient(
     if not isinstance(state, dict):
         raise Http404
     link = None
-    stamp = ClinicSettings.updated_at_subquery()
     try:
         if state.get("link") is not None:
-            links = IntakeLink.objects.select_related("intake__patient")
-            if for_update:
-                links = links.select_for_update(of=("intake",))
-            link = (
-                links.annotate(settings_updated_at=stamp)
-                .filter(pk=state["link"], intake_id=state.get("intake"))
-                .first()
-            )
+            query = _PATIENT_LINK_FOR_UPDATE if for_update else _PATIENT_LINK
+            link = query.first(link=int(state["link"]), intake=int(state.get("intake")))
             if link is None:
                 raise Http404
             intake = link.intake
@@ -239,7 +254,9 @@ def access_intake_for_patient(
             intakes = Intake.objects.select_related("patient")
             if for_update:
                 intakes = intakes.select_for_update(of=("self",))
-            intake = intakes.annotate(settings_updated_at=stamp).get(pk=state.get("intake"))
+            intake = intakes.annotate(settings_updated_at=ClinicSettings.updated_at_subquery()).get(
+                pk=state.get("intake")
+            )
             ClinicSettings.offer_updated_at(intake.settings_updated_at)
     except (Intake.DoesNotExist, ValueError, TypeError):
         raise Http404 from None

@@ -44,3 +44,23 @@ def test_an_answer_with_a_mistake_is_described_by_its_error():
     assert '<label class="q-legend" for="id_number">How many?</label>' in number
     assert 'aria-describedby="id_number_helptext id_number_error"' in number
     assert 'aria-invalid="true"' in number and '<div class="q-number">' in number
+
+
+def test_text_inputs_are_written_as_djangos_own_widget_templates_write_them():
+    """The inputs are built without a template; they must be what the widget renders."""
+    from screening.patient_markup import _widget_html
+
+    class Form(forms.Form):
+        text = forms.CharField(
+            max_length=20, widget=forms.TextInput(attrs={"inputmode": "decimal"})
+        )
+        area = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+        empty = forms.CharField(required=False)
+
+    attrs = {"class": "form-control", "aria-describedby": "x_helptext"}
+    for data in ({"text": '1.5 "<b>"', "area": "a & b\nline"}, {}, {"text": "", "area": ""}):
+        form = Form(data=data or None)
+        form.is_valid()
+        for name in ("text", "area", "empty"):
+            bf = form[name]
+            assert _widget_html(bf, attrs) == bf.as_widget(attrs=attrs), (name, data)
