@@ -11,6 +11,7 @@ SCRIPTS = (
     "bench_review.py",
     "bench_patient_pages.py",
     "bench_wizard.py",
+    "bench_safety_report.py",
 )
 
 

@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "django_tasks",
     "django_tasks_db",
+    "rest_framework",
     "screening",
 ]
 
@@ -417,3 +418,22 @@ if not DEBUG:
 SITE_URL = os.environ.get("DJANGO_SITE_URL", "").rstrip("/")
 if SITE_URL and not SITE_URL.startswith(("https://", "http://")):
     raise ImproperlyConfigured(f"DJANGO_SITE_URL must start with https://, not {SITE_URL!r}")
+
+# The FHIR API (README "Integrations (FHIR)"): the canonical base of the resources this app
+# defines (the Questionnaire's url, its code systems). Stable across releases, so set it once to
+# the public address of /api/fhir and keep it.
+FHIR_BASE_URL = os.environ.get("FHIR_BASE_URL", "").rstrip("/") or (
+    f"{SITE_URL}/api/fhir" if SITE_URL else "http://localhost:8000/api/fhir"
+)
+if not FHIR_BASE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(f"FHIR_BASE_URL must start with https://, not {FHIR_BASE_URL!r}")
+# Django REST framework serves only the token-authenticated FHIR API (screening.api): no
+# session authentication, so a staff browser session never reaches it.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["screening.api.auth.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["screening.api.renderers.FhirJsonRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "EXCEPTION_HANDLER": "screening.api.errors.fhir_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}

@@ -28,6 +28,7 @@ urlpatterns = [
     path("desk/", include(screening_urls.desk_urls)),
     path("review/", include(screening_urls.review_urls)),
     path("manage/", include(screening_urls.manage_urls)),
+    path("api/fhir/", include("screening.api.urls")),
     path("", include(screening_urls.patient_urls)),
     path("admin/", admin.site.urls),
 ]

@@ -62,6 +62,19 @@ ACTION_LABELS = {
     "reminder.send": _("Sent the patient a reminder with a new link"),
     "message.sent": _("A message to the patient went out"),
     "message.failed": _("A message to the patient failed"),
+    # After the treatment: the record, adverse events, the 48-hour aftercare check
+    "treatment.view": _("Viewed the treatment record"),
+    "treatment.record": _("Recorded the treatment"),
+    "treatment.update": _("Corrected the treatment record"),
+    "adverse_event.record": _("Recorded an adverse event"),
+    "aftercare.send": _("Took the 48-hour aftercare check for sending"),
+    "aftercare.delivered": _("The 48-hour aftercare check went out"),
+    "aftercare.failed": _("The 48-hour aftercare check could not be sent"),
+    "aftercare.open": _("Patient opened the aftercare check"),
+    "aftercare.answer": _("Patient answered the aftercare check"),
+    "aftercare.call": _("Practitioner recorded the aftercare call"),
+    "aftercare.desk_call": _("Desk recorded an aftercare phone call"),
+    "aftercare.calls_view": _("Viewed the aftercare calls"),
     # Clinic administration
     "clinic_settings.update": _("Changed the clinic settings"),
     "message_templates.update": _("Changed the message templates"),
@@ -77,6 +90,20 @@ ACTION_LABELS = {
     "staff.2fa_reset": _("Reset someone's two-step sign-in"),
     "audit.view": _("Viewed the audit trail"),
     "audit.export": _("Downloaded the audit trail"),
+    # Integrations (the FHIR API)
+    "api_token.create": _("Created an integration token"),
+    "api_token.revoke": _("Revoked an integration token"),
+    "api_tokens.view": _("Viewed the integration tokens"),
+    "api.request": _("An integration read data through the API"),
+    "api.refused": _("An API call was refused (no valid token)"),
+    # Data leaving the app, and retention
+    "intakes.export": _("Downloaded the intakes as a spreadsheet (CSV)"),
+    "patient_record.search": _("Searched for a patient to export their record"),
+    "patient_record.export": _("Downloaded a patient's own record (ZIP)"),
+    "retention.erase": _("Erased a patient's record (retention period over)"),
+    "retention.run": _("Ran the retention erasure"),
+    "safety_report.view": _("Viewed the clinic safety report"),
+    "safety_report.export": _("Downloaded the clinic safety report"),
 }
 
 ROLE_LABELS = {
@@ -84,6 +111,7 @@ ROLE_LABELS = {
     "patient": _("Patient"),
     "superuser": _("Superuser"),
     "system": _("Scheduled task"),
+    "integration": _("Integration (API token)"),
 }
 
 _CHANNEL_WORDS = {"email": _("e-mail"), "sms": _("text message")}
@@ -157,6 +185,12 @@ def details(event: AuditEvent) -> list[str]:
         lines.append("; ".join(places))
     elif action in ("intake.save_step", "intake.save_draft") and detail.get("step"):
         lines.append(_section_title(detail["step"]))
+    elif action in ("api.request", "api.refused"):
+        who = detail.get("integration") or _("no valid token")
+        what = f"{detail.get('resource', '')} {detail.get('interaction', '')}".strip()
+        lines.append(f"{who}: {what} ({_('status')} {detail.get('status', '')})")
+    elif action in ("api_token.create", "api_token.revoke"):
+        lines.append(f"{_('Integration')}: {detail.get('name', '')}")
     elif action == "auth.login_failed" and detail.get("username"):
         lines.append(f"{_('Username tried')}: {detail['username']}")
     elif action == "staff.create":
@@ -194,6 +228,31 @@ def details(event: AuditEvent) -> list[str]:
         lines.append(str(_("After the answers were sent: thank-you page only")))
     elif action == "staff.unlock_address":
         lines.append(f"{_('Address')}: {detail.get('address', '')}")
+    elif action in ("safety_report.view", "safety_report.export"):
+        lines.append(f"{_('Treatments')}: {detail.get('from', '')} → {detail.get('to', '')}")
+    elif action == "intakes.export":
+        lines.append(
+            f"{_('Appointments')}: {detail.get('date_from', '')} → {detail.get('date_to', '')}"
+            f" ({detail.get('rows', 0)} {_('rows')})"
+        )
+    elif action == "patient_record.search":
+        lines.append(f"{_('Patients found')}: {detail.get('found', 0)}")
+    elif action == "patient_record.export":
+        lines.append(
+            f"{_('Intakes')}: {detail.get('intakes', 0)}; "
+            f"{_('signed consents')}: {detail.get('consents', 0)}"
+        )
+    elif action == "retention.erase":
+        lines.append(
+            f"{_('Patient')} #{event.object_id}: {detail.get('intakes', 0)} {_('intakes')}, "
+            f"{detail.get('consents', 0)} {_('consents')}"
+        )
+    elif action == "retention.run":
+        lines.append(
+            f"{_('Erased')}: {detail.get('erased', 0)}; "
+            f"{_('kept for minors')}: {detail.get('kept_minors', 0)}; "
+            f"{_('retention')}: {detail.get('retention_years', '')} {_('years')}"
+        )
     elif "sha256" in detail:
         lines.append(f"SHA-256 {detail['sha256'][:12]}…")
     return [line for line in lines if line]
@@ -207,6 +266,8 @@ def request_reference(event: AuditEvent) -> str:
 def who(event: AuditEvent) -> str:
     if event.actor_role == "patient":
         return str(_("The patient"))
+    if event.actor_role == "system" and event.action.startswith("retention."):
+        return str(_("Retention (manage.py apply_retention)"))
     if event.actor_role == "system":
         return str(_("Scheduled reminders"))
     if event.actor is not None:

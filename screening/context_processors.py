@@ -8,10 +8,15 @@ from screening.permissions import Perm, perms_for
 _NAV = (
     (Perm.VIEW_BOARD, "desk:board", "Today"),
     (Perm.REVIEW, "review:queue", "Review queue"),
-    (Perm.MANAGE_CLINIC, "manage:settings", "Clinic settings"),
+    (Perm.AFTERCARE_CALLS, "desk:aftercare_calls", "Aftercare calls"),
+    (Perm.MANAGE_CLINIC, "manage:settings", "Settings"),
     (Perm.MANAGE_CLINIC, "manage:messages", "Messages"),
     (Perm.MANAGE_STAFF, "manage:staff", "Staff"),
     (Perm.VIEW_AUDIT, "manage:audit", "Audit trail"),
+    (Perm.VIEW_SAFETY_REPORT, "manage:safety", "Safety report"),
+    # The export page links to the patient's-record page (one entry keeps the bar short).
+    (Perm.EXPORT_DATA, "manage:export", "Exports"),
+    (Perm.MANAGE_INTEGRATIONS, "manage:integrations", "Integrations"),
 )
 
 

@@ -77,7 +77,48 @@ def seed() -> SeedSummary:
         summary.accounts.append((username, str(role.label), password))
     if not Intake.objects.exists():
         summary.intakes_created = _seed_intakes()
+    _seed_treatment()
     return summary
+
+
+def _seed_treatment() -> None:
+    """After the needles (issue 18): the demo patient seen earlier today has a treatment record
+    with a fainting in the chair, and their 48-hour aftercare check is shown as due now (as it
+    would be two days later). Only once, and only for the demo patient."""
+    from screening.models import AftercareCheck, TreatmentRecord
+
+    practitioner = User.objects.filter(username="practitioner").first()
+    intake = (
+        Intake.objects.filter(
+            patient__full_name="Ruth Adams",
+            status=Intake.Status.SIGNED,
+            appointment_at__lt=timezone.now(),
+        )
+        .order_by("-appointment_at")
+        .first()
+    )
+    if practitioner is None or intake is None or TreatmentRecord.objects.filter(intake=intake):
+        return
+    services.treatment_record(
+        actor=practitioner,
+        intake=intake,
+        techniques=intake.plan_techniques,
+        regions_treated=intake.plan_regions,
+        duration_minutes=20,
+        needle_count=6,
+        treated_at=intake.appointment_at,
+        note="Demo treatment: two trigger points.",
+    )
+    services.adverse_event_record(
+        actor=practitioner,
+        intake=intake,
+        type="fainting",
+        severity="moderate",
+        onset="during",
+        duration="2 minutes",
+        action_taken="Laid flat with legs raised; rested 15 minutes, had a snack, then left.",
+    )
+    AftercareCheck.objects.filter(intake=intake).update(due_at=timezone.now())
 
 
 def _blank_clinic_details(clinic: ClinicSettings) -> dict:
@@ -368,3 +409,98 @@ def generate_intakes(
         )
         made += size
     return made
+
+
+# How a synthetic adverse event is graded: (severity, onset, referred) by type.
+_SYNTHETIC_EVENT_SHAPE = {
+    "fainting": ("moderate", "during", False),
+    "pneumothorax": ("significant", "within_24h", True),
+    "nerve_injury": ("significant", "later", True),
+    "infection": ("moderate", "later", True),
+    "retained_needle": ("significant", "during", False),
+    "other_significant": ("significant", "within_24h", True),
+    "bruising": ("mild", "during", False),
+    "bleeding": ("mild", "during", False),
+    "pain_during": ("mild", "during", False),
+}
+
+
+def generate_treatments(
+    *,
+    seed: int = 1,
+    until: datetime.datetime | None = None,
+    batch: int = 2_000,
+) -> tuple[int, int]:
+    """Bulk-create a treatment record for every cleared intake whose appointment is before
+    ``until`` (default now) and has none yet, with adverse events drawn at the published rates
+    of clinical reference §6 (``safety_stats.SYNTHETIC_PROBABILITY``). Deterministic for a
+    seed and a database. Returns (treatments, events) made; like the intakes, no audit."""
+    from django.db.models import Q
+
+    from screening.models import AdverseEvent, TreatmentRecord
+    from screening.safety_stats import SYNTHETIC_PROBABILITY
+
+    rng = random.Random(seed)
+    until = until or timezone.now()
+    pending = (
+        Intake.objects.filter(
+            decision__in=(Intake.Decision.CLEARED, Intake.Decision.CLEARED_WITH_MODIFICATIONS),
+            appointment_at__lt=until,
+            practitioner__isnull=False,
+            treatment__isnull=True,
+        )
+        # In time order, as a clinic records them after each session (rows then lie on disk
+        # roughly in the order of their treatment date, as they would in a real clinic).
+        .order_by("appointment_at", "pk")
+        .values_list("pk", "practitioner_id", "appointment_at", "plan_techniques", "plan_regions")
+    )
+    treatments_made = events_made = 0
+    after = Q()
+    while True:
+        rows = list(pending.filter(after)[:batch])
+        if not rows:
+            return treatments_made, events_made
+        last_pk, _, last_at, *_ = rows[-1]
+        after = Q(appointment_at__gt=last_at) | Q(appointment_at=last_at, pk__gt=last_pk)
+        records = [
+            TreatmentRecord(
+                intake_id=pk,
+                practitioner_id=practitioner_id,
+                recorded_by_id=practitioner_id,
+                treated_at=at + datetime.timedelta(minutes=rng.choice((0, 5, 10))),
+                techniques=techniques,
+                regions=regions,
+                needle_count=rng.randint(2, 12),
+                duration_minutes=rng.choice((15, 20, 30)),
+            )
+            for pk, practitioner_id, at, techniques, regions in rows
+        ]
+        TreatmentRecord.objects.bulk_create(records)
+        if records and records[0].pk is None:
+            # A backend that does not return primary keys from a bulk insert.
+            records = list(
+                TreatmentRecord.objects.filter(intake_id__in=[r.intake_id for r in records])
+            )
+        events = []
+        for record in records:
+            for kind, probability in SYNTHETIC_PROBABILITY.items():
+                if rng.random() >= probability:
+                    continue
+                severity, onset, referred = _SYNTHETIC_EVENT_SHAPE.get(
+                    kind, ("mild", "within_24h", False)
+                )
+                events.append(
+                    AdverseEvent(
+                        intake_id=record.intake_id,
+                        treatment=record,
+                        type=kind,
+                        severity=severity,
+                        onset=onset,
+                        referred=referred,
+                        recorded_by_id=record.practitioner_id,
+                        recorded_at=record.treated_at + datetime.timedelta(minutes=45),
+                    )
+                )
+        AdverseEvent.objects.bulk_create(events)
+        treatments_made += len(records)
+        events_made += len(events)

@@ -34,6 +34,7 @@ class ClinicSettingsForm(forms.ModelForm):
             "registration_details",
             "paper_size",
             "link_lifetime_days",
+            "retention_years",
             *ClinicSettings.THRESHOLD_FIELDS,
         )
         widgets = {
@@ -1238,3 +1239,269 @@ class AuditFilterForm(forms.Form):
         if start and end and start > end:
             self.add_error("date_to", _("The end date is before the start date."))
         return data
+
+
+class IntakeExportForm(forms.Form):
+    """The appointments to export as CSV: a date range, both ends included."""
+
+    date_from = forms.DateField(
+        label=_("Appointments from"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("Appointments to (included)"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            self.add_error(
+                "date_to",
+                _(
+                    "The end date is before the start date. Put the earlier date in "
+                    "“Appointments from”."
+                ),
+            )
+        return cleaned
+
+
+class ApiTokenForm(forms.Form):
+    """A new integration token: only its name, which says who uses it."""
+
+    name = forms.CharField(
+        label=_("Name of the integration"),
+        max_length=100,
+        help_text=_('The system that will use the token, for example "Practice EHR".'),
+    )
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError(_("Please give the integration a name."))
+        return name
+
+
+class PatientRecordSearchForm(forms.Form):
+    """Find one patient by name and date of birth (sent by POST: never in a URL)."""
+
+    full_name = forms.CharField(label=_("Patient's name (or part of it)"), max_length=200)
+    date_of_birth = forms.DateField(
+        label=_("Date of birth"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean_full_name(self):
+        name = " ".join(self.cleaned_data["full_name"].split())
+        if len(name) < 2:
+            raise forms.ValidationError(_("Please type at least two letters of the name."))
+        return name
+
+
+# ---------------------------------------------------------------------------------------------
+# After the treatment (issue 18): the practitioner's record and adverse events, the calls, and
+# the patient's 48-hour aftercare check
+
+
+class TreatmentForm(forms.Form):
+    """What was done at the appointment; the techniques and regions start as the plan."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    techniques = forms.MultipleChoiceField(
+        label=_("Techniques used"),
+        choices=[(t.id, t.label) for t in regions.TECHNIQUES.values()],
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one technique used.")},
+    )
+    regions = forms.MultipleChoiceField(
+        label=_("Body regions treated"),
+        choices=[(r, r) for r in (*regions.REGIONS, *regions.ALIASES)],
+        widget=RegionsWidget(attrs={"data-viewer": "staff"}),
+        error_messages={"required": _("Choose at least one body region treated.")},
+    )
+    treated_at = forms.DateTimeField(
+        label=_("Treated at"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        error_messages={"invalid": _("Enter a date and time, like 2026-11-03 14:30.")},
+    )
+    duration_minutes = forms.IntegerField(
+        label=_("Duration (minutes)"),
+        min_value=1,
+        max_value=240,
+        error_messages={"required": _("Give the duration in minutes.")},
+    )
+    needle_count = forms.IntegerField(
+        label=_("Number of needles (optional)"), required=False, min_value=1, max_value=200
+    )
+    note = forms.CharField(
+        label=_("Note (optional)"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+def _adverse_type_choices():
+    from screening.models import AdverseEvent
+
+    significant = AdverseEvent.SIGNIFICANT_TYPES
+    return [
+        ("", _("Choose…")),
+        (_("Mild"), [c for c in AdverseEvent.Type.choices if c[0] not in significant]),
+        (_("Significant"), [c for c in AdverseEvent.Type.choices if c[0] in significant]),
+    ]
+
+
+class AdverseEventForm(forms.Form):
+    type = forms.ChoiceField(
+        label=_("What happened"),
+        choices=_adverse_type_choices,
+        error_messages={"required": _("Choose what happened.")},
+    )
+    severity = forms.ChoiceField(
+        label=_("Severity"),
+        widget=forms.RadioSelect,
+        choices=[
+            ("mild", _("Mild")),
+            ("moderate", _("Moderate")),
+            ("significant", _("Significant")),
+        ],
+        error_messages={"required": _("Choose how severe it was.")},
+    )
+    onset = forms.ChoiceField(
+        label=_("When it started"),
+        widget=forms.RadioSelect,
+        choices=[
+            ("during", _("During treatment")),
+            ("within_24h", _("Within 24 hours")),
+            ("later", _("Later")),
+        ],
+        error_messages={"required": _("Choose when it started.")},
+    )
+    duration = forms.CharField(
+        label=_("How long it lasted (optional)"),
+        required=False,
+        max_length=100,
+        help_text=_("For example “5 minutes” or “2 days”."),
+    )
+    action_taken = forms.CharField(
+        label=_("Action taken (optional)"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    referred = forms.BooleanField(label=_("The patient was referred"), required=False)
+    referred_to = forms.CharField(
+        label=_("Referred to"),
+        required=False,
+        max_length=200,
+        help_text=_("Needed when the patient was referred, e.g. “GP” or “emergency department”."),
+    )
+    description = forms.CharField(
+        label=_("Description (optional)"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("referred") and not (cleaned.get("referred_to") or "").strip():
+            self.add_error("referred_to", _("Say to whom the patient was referred."))
+        return cleaned
+
+
+class AftercareCallForm(forms.Form):
+    note = forms.CharField(
+        label=_("What was said and advised"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Please note what was said and advised.")},
+    )
+
+
+class DeskCallForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=_("How did the call go?"),
+        widget=forms.RadioSelect,
+        choices=[
+            ("well", _("Spoke to the patient: no problems")),
+            ("problem", _("Spoke to the patient: a practitioner should call back")),
+            ("no_answer", _("No answer: try again later")),
+        ],
+        error_messages={"required": _("Choose how the call went.")},
+    )
+    note = forms.CharField(
+        label=_("Note (what the patient said)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("outcome") == "problem" and not (cleaned.get("note") or "").strip():
+            self.add_error("note", _("Please note what the patient said, for the practitioner."))
+        return cleaned
+
+
+AFTERCARE_SYMPTOM_CHOICES = (
+    (
+        "short_of_breath",
+        _("Short of breath, or pain in your chest or shoulder blade when you breathe in"),
+    ),
+    (
+        "spreading_redness",
+        _("Redness that is spreading, or heat or swelling, around a needle site"),
+    ),
+    ("fever", _("A fever, or feeling hot and shivery")),
+    ("numbness", _("New numbness or weakness")),
+    ("worse_pain", _("Your usual pain is worse")),
+    ("headache", _("A headache")),
+    ("tiredness", _("Feeling very tired or drowsy")),
+    ("nausea", _("Feeling sick")),
+    ("none", _("None of these")),
+)
+
+
+class AftercareCheckForm(forms.Form):
+    """The patient's three questions two days after the treatment."""
+
+    soreness = forms.IntegerField(
+        label=_("How sore are the treated areas today?"),
+        help_text=_("A number from 0 (not sore at all) to 10 (the worst you can imagine)."),
+        min_value=0,
+        max_value=10,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "max": 10}),
+        error_messages={
+            "required": _("Enter a number from 0 to 10."),
+            "invalid": _("Enter a number from 0 to 10."),
+            "min_value": _("Enter a number from 0 to 10."),
+            "max_value": _("Enter a number from 0 to 10."),
+        },
+    )
+    bruising = forms.ChoiceField(
+        label=_("Do you have any bruises where the needles went in?"),
+        choices=(("yes", _("Yes")), ("no", _("No"))),
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose yes or no.")},
+    )
+    symptoms = forms.MultipleChoiceField(
+        label=_("Since your treatment, have you had any of these?"),
+        help_text=_("Choose all that apply."),
+        choices=AFTERCARE_SYMPTOM_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose any that apply, or “None of these”.")},
+    )
+    other_symptoms = forms.CharField(
+        label=_("Anything else you want to tell us? (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def clean_symptoms(self):
+        chosen = self.cleaned_data["symptoms"]
+        if "none" in chosen and len(chosen) > 1:
+            raise forms.ValidationError(
+                _("You chose “None of these” and a symptom: choose one or the other.")
+            )
+        return [value for value in chosen if value != "none"]

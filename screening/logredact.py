@@ -17,10 +17,11 @@ REDACTED = "<redacted>"
 # ("Not Found: /caf\xe9/"): everything else is percent-encoded on the way out, so a path cannot
 # break a log line (quotes, spaces, control characters).
 _PATH_SAFE = "/:@!$&'()*+,;=-._~\\"
-# The segment after an ``i`` segment: the invitation token (``patient:open`` is
-# ``i/<str:token>/``, the only route under ``/i/``). After any ``i`` segment and in any case, so
+# The segment after an ``i`` or ``a`` segment: the invitation token (``patient:open`` is
+# ``i/<str:token>/``, the only route under ``/i/``) or the aftercare check's
+# (``patient:aftercare_open``, ``a/<str:token>/``). After any such segment and in any case, so
 # that a 404 on a mangled link (``//i/<token>/``, ``/I/<token>/``) hides the token too.
-_INVITATION = re.compile(r"(/i/)[^/]+", re.IGNORECASE)
+_INVITATION = re.compile(r"(/[ia]/)[^/]+", re.IGNORECASE)
 # A URL or a path inside free text (a request line, an error message, a traceback): it starts
 # at a scheme or a slash and ends at white space or a quote.
 _URL_IN_TEXT = re.compile(r"""(?:\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/"'<>]*)?/[^\s"'<>]*""")

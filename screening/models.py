@@ -293,6 +293,16 @@ class ClinicSettings(models.Model):
             "{appointment_time}: {link}"
         ),
     )
+    retention_years = models.PositiveSmallIntegerField(
+        _("Keep records for (years after the last appointment)"),
+        help_text=_(
+            "manage.py apply_retention erases a patient's record this many years after their "
+            "last appointment (a minor's not before their 25th birthday). The period is set by "
+            "your jurisdiction's rules for health records: check them before changing it."
+        ),
+        default=8,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+    )
     reminder_hours_before = models.PositiveSmallIntegerField(
         _("Send the reminder (hours before the appointment)"),
         help_text=_(
@@ -401,10 +411,18 @@ class Patient(models.Model):
 
     full_name = models.CharField(_("full name"), max_length=200)
     name_key = models.CharField(max_length=200, editable=False)
-    date_of_birth = models.DateField(_("date of birth"))
+    # The patient's opaque id outside the app (the FHIR API's Patient/<public_id>): never the
+    # row's number, a name or a date of birth.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # None only once the record is erased (``erased_at``); every live patient has one.
+    date_of_birth = models.DateField(_("date of birth"), null=True)
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=50, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Set by ``manage.py apply_retention`` when the retention period ended: the name, contact
+    # details, date of birth, answers, signatures and PDFs are gone; the row stays, as an
+    # opaque id, because the audit trail refers to its intakes.
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         indexes = [models.Index(fields=["name_key", "date_of_birth"])]
@@ -416,8 +434,11 @@ class Patient(models.Model):
     def make_name_key(name: str) -> str:
         return " ".join(name.split()).casefold()
 
-    def age_on(self, day) -> int:
+    def age_on(self, day) -> int | None:
+        """Whole years on ``day``; None once the record is erased (no date of birth)."""
         dob = self.date_of_birth
+        if dob is None:
+            return None
         return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
 
 
@@ -1022,3 +1043,90 @@ class AdverseEvent(models.Model):
     @property
     def is_significant(self) -> bool:
         return self.type in self.SIGNIFICANT_TYPES or self.severity == self.Severity.SIGNIFICANT
+
+
+class AftercareCheck(models.Model):
+    """The patient's check two days after a treatment (issue 18): sent through a one-use link
+    by ``manage.py send_aftercare_checks``, or phoned by the desk. Only the SHA-256 of the
+    link's token is stored. A red-flag answer flags the intake for a practitioner's call until
+    one records it."""
+
+    class DeskOutcome(models.TextChoices):
+        WELL = "well", _("Spoke to the patient: no problems")
+        PROBLEM = "problem", _("Spoke to the patient: a practitioner should call back")
+        NO_ANSWER = "no_answer", _("No answer: try again later")
+
+    intake = models.OneToOneField(Intake, on_delete=models.PROTECT, related_name="aftercare_check")
+    treatment = models.OneToOneField(
+        TreatmentRecord, on_delete=models.PROTECT, related_name="aftercare_check"
+    )
+    due_at = models.DateTimeField(_("due"))
+    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    # Set once, when the scheduled command took the check (sent, or found no way to send it).
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_channels = models.JSONField(default=list, blank=True)
+    # True when at least one message reached the provider; False sends the check to the desk.
+    delivered = models.BooleanField(default=False)
+    send_error = models.CharField(max_length=300, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    soreness = models.PositiveSmallIntegerField(null=True, blank=True)
+    bruising = models.BooleanField(null=True, blank=True)
+    symptoms = models.JSONField(default=list, blank=True)
+    other_symptoms = models.TextField(blank=True)
+    red_flags = models.JSONField(default=list, blank=True)
+    # A red-flag answer (or the desk's call) asks a practitioner to call the patient.
+    call_needed_at = models.DateTimeField(null=True, blank=True)
+    call_recorded_at = models.DateTimeField(null=True, blank=True)
+    call_recorded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    call_note = models.TextField(blank=True)
+    desk_called_at = models.DateTimeField(null=True, blank=True)
+    desk_called_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    desk_outcome = models.CharField(max_length=12, choices=DeskOutcome.choices, blank=True)
+    desk_note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["due_at"], name="aftercare_due_idx"),
+            models.Index(fields=["call_needed_at"], name="aftercare_call_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Aftercare check of intake #{self.intake_id}"
+
+    @property
+    def call_waiting(self) -> bool:
+        return self.call_needed_at is not None and self.call_recorded_at is None
+
+
+class ApiToken(models.Model):
+    """A bearer token of one integration (an EHR pulling FHIR resources), created and revoked
+    by the clinic admin. Only the SHA-256 of the token is stored; the token is shown once."""
+
+    class Scope(models.TextChoices):
+        READ = "read", _("Read only")
+
+    name = models.CharField(_("integration name"), max_length=100)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.READ)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"API token #{self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -36,6 +36,11 @@ class Perm(StrEnum):
     MANAGE_STAFF = "manage_staff"  # staff accounts and roles
     VIEW_AUDIT = "view_audit"  # the audit trail
     OWN_ACCOUNT = "own_account"  # change one's own password
+    RECORD_TREATMENT = "record_treatment"  # treatment record, adverse events, aftercare calls
+    AFTERCARE_CALLS = "aftercare_calls"  # the desk's list of 48-hour checks to phone
+    VIEW_SAFETY_REPORT = "view_safety_report"  # clinic-wide adverse-event rates, no answers
+    EXPORT_DATA = "export_data"  # intakes as CSV, a patient's own record as a ZIP
+    MANAGE_INTEGRATIONS = "manage_integrations"  # API tokens of the FHIR integrations
 
 
 # The table. Any change to who may do what is a change to these lines, and shows in review.
@@ -46,6 +51,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.MANAGE_INTAKES,
             Perm.PRINT_DOCUMENTS,
             Perm.COLLECT_SIGNATURES,
+            Perm.AFTERCARE_CALLS,
             Perm.OWN_ACCOUNT,
         }
     ),
@@ -58,6 +64,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.PRINT_DOCUMENTS,
             Perm.COLLECT_SIGNATURES,
             Perm.COSIGN_CONSENT,
+            Perm.RECORD_TREATMENT,
+            Perm.AFTERCARE_CALLS,
             Perm.OWN_ACCOUNT,
         }
     ),
@@ -68,6 +76,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.MANAGE_CLINIC,
             Perm.MANAGE_STAFF,
             Perm.VIEW_AUDIT,
+            Perm.VIEW_SAFETY_REPORT,
+            Perm.EXPORT_DATA,
+            Perm.MANAGE_INTEGRATIONS,
             Perm.OWN_ACCOUNT,
         }
     ),

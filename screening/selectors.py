@@ -223,3 +223,111 @@ def threshold_impact(proposed: dict, *, months: int = 12) -> ThresholdImpact:
         elif _flag_set(before) != _flag_set(after):
             flags_changed += 1
     return ThresholdImpact(screened, outcome_changes, flags_changed)
+
+
+# ---------------------------------------------------------------------------------------------
+# Treatment records and aftercare checks (issue 18)
+
+
+def signed_consent(intake: Intake):
+    """The intake's consent in force (signed, not superseded) with its screening, or None."""
+    from screening.models import Consent
+
+    return (
+        Consent.objects.filter(intake=intake, status=Consent.Status.SIGNED)
+        .select_related("screening")
+        .only("id", "status", "signed_at", "screening__plan", "intake_id")
+        .order_by("-signed_at", "-pk")
+        .first()
+    )
+
+
+CLINIC_RECORD_PREFIX = "Recorded by the clinic: "
+_ONSET_WORDS = {
+    "during": "during treatment on {day}",
+    "within_24h": "within 24 hours of treatment on {day}",
+    "later": "after treatment on {day}",
+}
+
+
+def recorded_reactions(intake: Intake) -> list[str]:
+    """What the clinic recorded after this patient's earlier appointments that the next
+    screening must show (a fainting or any significant adverse event), one sentence each, like
+    "Recorded by the clinic: fainting or near-fainting (vasovagal) during treatment on 3 Nov
+    2026". Oldest first; [] for a first visit."""
+    from django.db.models import Q
+    from django.utils import dateformat
+
+    from screening.models import AdverseEvent
+
+    events = (
+        AdverseEvent.objects.filter(
+            Q(type__in=AdverseEvent.SIGNIFICANT_TYPES)
+            | Q(severity=AdverseEvent.Severity.SIGNIFICANT),
+            intake__patient_id=intake.patient_id,
+            intake__appointment_at__lt=intake.appointment_at,
+        )
+        .exclude(intake_id=intake.pk)
+        .select_related("treatment")
+        .only("type", "onset", "severity", "treatment__treated_at")
+        .order_by("treatment__treated_at", "pk")
+    )
+    sentences = []
+    for event in events:
+        what = str(event.get_type_display())
+        what = what[:1].lower() + what[1:]
+        day = dateformat.format(timezone.localtime(event.treatment.treated_at), "j M Y")
+        when = _ONSET_WORDS.get(event.onset, "after treatment on {day}").format(day=day)
+        sentences.append(f"{CLINIC_RECORD_PREFIX}{what} {when}")
+    return list(dict.fromkeys(sentences))
+
+
+def aftercare_calls_for_practitioners():
+    """Aftercare checks whose answers (or the desk's call) ask a practitioner to call the
+    patient, and no practitioner has recorded the call yet; the oldest first."""
+    from screening.models import AftercareCheck
+
+    return (
+        AftercareCheck.objects.filter(call_needed_at__isnull=False, call_recorded_at__isnull=True)
+        .exclude(intake__status=Intake.Status.CANCELLED)
+        .select_related("intake__patient")
+        .order_by("call_needed_at", "pk")
+    )
+
+
+# A check sent but not answered this long after it went joins the desk's list to phone.
+AFTERCARE_ANSWER_HOURS = 24
+
+
+def aftercare_calls_for_desk(now: datetime.datetime | None = None):
+    """Aftercare checks due that the desk should phone: no message could carry the link (no
+    e-mail or mobile on file, or every message failed), it was not sent AFTERCARE_ANSWER_HOURS
+    after it was due, or it went out more than AFTERCARE_ANSWER_HOURS ago and is not answered;
+    the desk has not reached the patient yet. The oldest first."""
+    from django.db.models import Q
+
+    from screening.models import AftercareCheck
+
+    now = now or timezone.now()
+    no_contact = Q(sent_at__isnull=True, intake__patient__email="", intake__patient__phone="")
+    # Not sent a day after it was due: the scheduled command is not running.
+    not_sent = Q(
+        sent_at__isnull=True,
+        due_at__lte=now - datetime.timedelta(hours=AFTERCARE_ANSWER_HOURS),
+    )
+    undelivered = Q(sent_at__isnull=False, delivered=False)
+    unanswered = Q(
+        delivered=True,
+        sent_at__lte=now - datetime.timedelta(hours=AFTERCARE_ANSWER_HOURS),
+    )
+    return (
+        AftercareCheck.objects.filter(
+            no_contact | not_sent | undelivered | unanswered,
+            due_at__lte=now,
+            answered_at__isnull=True,
+        )
+        .exclude(desk_outcome__in=("well", "problem"))
+        .exclude(intake__status=Intake.Status.CANCELLED)
+        .select_related("intake__patient", "treatment")
+        .order_by("due_at", "pk")
+    )

@@ -4,7 +4,17 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from screening.forms import StaffSignInForm
-from screening.views import account, desk, manage, patient, review
+from screening.views import (
+    account,
+    desk,
+    integrations,
+    manage,
+    patient,
+    records,
+    review,
+    safety,
+    treatment,
+)
 
 accounts = (
     [
@@ -48,6 +58,12 @@ desk_urls = (
             name="consent_handover",
         ),
         path("intakes/<uuid:public_id>/consent/paper/", desk.consent_paper, name="consent_paper"),
+        path("aftercare-calls/", treatment.aftercare_calls, name="aftercare_calls"),
+        path(
+            "intakes/<uuid:public_id>/aftercare-call/",
+            treatment.aftercare_desk_call,
+            name="aftercare_call",
+        ),
     ],
     "desk",
 )
@@ -61,6 +77,17 @@ review_urls = (
         path("intakes/<uuid:public_id>/decide/", review.decide, name="decide"),
         path("intakes/<uuid:public_id>/reopen/", review.reopen, name="reopen"),
         path("intakes/<uuid:public_id>/cosign/", review.cosign, name="cosign"),
+        path("intakes/<uuid:public_id>/treatment/", treatment.treatment, name="treatment"),
+        path(
+            "intakes/<uuid:public_id>/treatment/events/",
+            treatment.adverse_event,
+            name="adverse_event",
+        ),
+        path(
+            "intakes/<uuid:public_id>/treatment/call/",
+            treatment.aftercare_call,
+            name="aftercare_call",
+        ),
     ],
     "review",
 )
@@ -85,6 +112,20 @@ manage_urls = (
             name="staff_reset_2fa",
         ),
         path("audit/", manage.audit_list, name="audit"),
+        path("safety/", safety.safety_report, name="safety"),
+        path("export/", records.intakes_export, name="export"),
+        path("patient-record/", records.patient_record, name="patient_record"),
+        path(
+            "patient-record/download/",
+            records.patient_record_download,
+            name="patient_record_download",
+        ),
+        path("integrations/", integrations.token_list, name="integrations"),
+        path(
+            "integrations/<int:token_id>/revoke/",
+            integrations.token_revoke,
+            name="integration_revoke",
+        ),
     ],
     "manage",
 )
@@ -109,6 +150,9 @@ patient_urls = (
         path("p/<uuid:public_id>/leave/", patient.leave, name="leave"),
         path("p/<uuid:public_id>/sign/", patient.sign, name="sign"),
         path("p/<uuid:public_id>/signed/", patient.signed, name="signed"),
+        path("a/<str:token>/", treatment.aftercare_open, name="aftercare_open"),
+        path("p/aftercare/", treatment.aftercare, name="aftercare"),
+        path("p/aftercare/done/", treatment.aftercare_done, name="aftercare_done"),
     ],
     "patient",
 )

@@ -31,12 +31,26 @@ MATRIX = {
     "manage:messages": (None, (302, 403, 403, 200, 302)),
     "manage:staff": (None, (302, 403, 403, 200, 302)),
     "manage:audit": (None, (302, 403, 403, 200, 302)),
+    "manage:export": (None, (302, 403, 403, 200, 302)),
+    "manage:patient_record": (None, (302, 403, 403, 200, 302)),
+    "manage:patient_record_download": (None, (302, 403, 403, 405, 302)),  # POST only
+    "manage:safety": (None, (302, 403, 403, 200, 302)),
     "manage:staff_edit": ("user", (302, 403, 403, 404, 302)),  # no such user
     "manage:staff_unlock_address": (None, (302, 403, 403, 405, 302)),  # POST only
     "manage:staff_active": ("user", (302, 403, 403, 405, 302)),  # POST only
     "manage:staff_password_reset": ("user", (302, 403, 403, 405, 302)),  # POST only
     "manage:staff_unlock": ("user", (302, 403, 403, 405, 302)),  # POST only
     "manage:staff_reset_2fa": ("user", (302, 403, 403, 405, 302)),  # POST only
+    "manage:integrations": (None, (302, 403, 403, 200, 302)),
+    "manage:integration_revoke": ("api_token", (302, 403, 403, 404, 302)),  # no such token
+    # The FHIR API takes a bearer token only: no session, signed in or not, reaches it.
+    "fhir:questionnaire": ("fhir_id", (401, 401, 401, 401, 401)),
+    "fhir:code_system": ("fhir_id", (401, 401, 401, 401, 401)),
+    "fhir:questionnaire_response": ("fhir_id", (401, 401, 401, 401, 401)),
+    "fhir:questionnaire_response_search": (None, (401, 401, 401, 401, 401)),
+    "fhir:risk_assessment_search": (None, (401, 401, 401, 401, 401)),
+    "fhir:unknown": ("fhir_rest", (401, 401, 401, 401, 401)),
+    "fhir:metadata": (None, (401, 401, 401, 401, 401)),
     "desk:intake_new": (None, (302, 200, 200, 200, 302)),
     "desk:intake": ("intake", (302, 200, 200, 200, 302)),
     "desk:link_issue": ("intake", (302, 405, 405, 405, 302)),  # POST only
@@ -61,6 +75,16 @@ MATRIX = {
     "review:resolve": ("intake", (302, 403, 405, 403, 302)),  # POST only
     "review:decide": ("intake", (302, 403, 405, 403, 302)),  # POST only
     "review:reopen": ("intake", (302, 403, 405, 403, 302)),  # POST only
+    # After the treatment (issue 18): the practitioner's record, the desk's aftercare calls.
+    "review:treatment": ("intake", (302, 403, 200, 403, 302)),
+    "review:adverse_event": ("intake", (302, 403, 405, 403, 302)),  # POST only
+    "review:aftercare_call": ("intake", (302, 403, 405, 403, 302)),  # POST only
+    "desk:aftercare_calls": (None, (302, 200, 200, 403, 302)),
+    "desk:aftercare_call": ("intake", (302, 405, 405, 403, 302)),  # POST only
+    # The patient's aftercare check: a link's token, then its own session only.
+    "patient:aftercare_open": ("token", (404, 404, 404, 404, 404)),
+    "patient:aftercare": (None, (404, 404, 404, 404, 404)),
+    "patient:aftercare_done": (None, (404, 404, 404, 404, 404)),
     # Patient pages answer only to a patient session for that intake: anyone else gets 404.
     "patient:open": ("token", (404, 404, 404, 404, 404)),
     "patient:left": (None, (200, 200, 200, 200, 200)),
@@ -86,6 +110,7 @@ NOT_YOURS = {
     "desk:intake_edit": (404, 404, 404),
     "desk:intake_cancel": (404, 404, 404),
     "review:cosign": (403, 404, 403),
+    "review:treatment": (403, 404, 403),
 }
 
 
@@ -121,6 +146,12 @@ def _kwargs(kind, intake):
         return {"public_id": intake.public_id, "consent_id": 999999}
     if kind == "user":
         return {"user_id": 999999}
+    if kind == "api_token":
+        return {"token_id": 999999}
+    if kind == "fhir_id":
+        return {"resource_id": "dn-intake"}
+    if kind == "fhir_rest":
+        return {"rest": "Patient"}
     if kind == "token":
         return {"token": "not-a-real-token"}
     raise AssertionError(kind)

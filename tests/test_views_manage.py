@@ -23,6 +23,7 @@ def _settings_post(client, reason=None, **changes):
             "registration_details",
             "paper_size",
             "link_lifetime_days",
+            "retention_years",
             *ClinicSettings.THRESHOLD_FIELDS,
         )
     }

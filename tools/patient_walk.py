@@ -758,6 +758,7 @@ def all_patient_pages(client) -> list[Page]:
     Intake.objects.filter(pk=intake.pk).update(answers=answers)
     sign_consent(walker, intake, error_states=True)
     _links_that_no_longer_work(walker)
+    _aftercare_checks(walker)
     return walker.pages
 
 
@@ -792,6 +793,51 @@ def _links_that_no_longer_work(walker: Walker) -> None:
     )
     walker.get(reverse("patient:open", args=[sent.token]), AGAIN)  # expired
     walker.get(reverse("patient:done", args=[sent.intake.public_id]), "not found")
+
+
+def _aftercare_checks(walker: Walker) -> None:
+    """The 48-hour aftercare check (issue 18): an unknown link; the form (empty, then answered
+    with red flags: the emergency advice), and the link once used; a calm answer's thank-you."""
+    import hashlib
+    import uuid
+
+    from screening.models import AftercareCheck
+
+    walker.get(reverse("patient:aftercare_open", args=["not-a-link-" + secrets.token_urlsafe(8)]))
+    for name, symptoms in (
+        ("Ari Aftercare", ["short_of_breath", "fever", "numbness"]),
+        ("Cal Calm", ["none"]),
+    ):
+        intake = new_intake(name=name)
+        _answer_calmly(intake)
+        clear_for_signing(intake)
+        intake.refresh_from_db()
+        services.consent_record_paper(
+            actor=front_desk(), intake=intake, form_token=uuid.uuid4(), signer_name=name
+        )
+        intake.refresh_from_db()
+        services.treatment_record(
+            actor=practitioner(),
+            intake=intake,
+            techniques=intake.plan_techniques,
+            regions_treated=intake.plan_regions,
+            duration_minutes=20,
+        )
+        # As ``manage.py send_aftercare_checks`` would have sent it (only the hash is stored).
+        token = secrets.token_urlsafe(32)
+        AftercareCheck.objects.filter(intake=intake).update(
+            token_hash=hashlib.sha256(token.encode()).hexdigest(),
+            sent_at=timezone.now(),
+            delivered=True,
+        )
+        walker.get(reverse("patient:aftercare_open", args=[token]))
+        if symptoms != ["none"]:
+            walker.post(reverse("patient:aftercare"), {}, ERRORS)
+        walker.post(
+            reverse("patient:aftercare"),
+            {"soreness": "3", "bruising": "yes", "symptoms": symptoms},
+        )
+        walker.get(reverse("patient:aftercare_open", args=[token]), "used")
 
 
 def _answer_calmly(intake: Intake) -> None:

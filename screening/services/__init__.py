@@ -11,6 +11,8 @@ never ``.save()`` a domain model themselves; reads that several callers share li
 - ``screenings``: screening an intake and storing its snapshot;
 - ``review``: plan, flag resolutions, decision, reopen;
 - ``consent``: tablet and paper signatures, co-signature, freezing the signed PDF;
+- ``treatment``: the treatment record, adverse events, the 48-hour aftercare check and its
+  calls;
 - ``messaging``: contact details, invitations and reminders by e-mail and text message, the
   message templates.
 """
@@ -71,11 +73,22 @@ from screening.services.staff import (
     staff_unlock_address,
     staff_update,
 )
+from screening.services.treatment import (
+    AftercareLinkProblem,
+    adverse_event_record,
+    aftercare_call_record,
+    aftercare_check_answer,
+    aftercare_check_open,
+    aftercare_checks_send,
+    aftercare_desk_call,
+    treatment_record,
+)
 
 __all__ = [
     "IDENTITY_CHECK_LIMIT",
     "MIN_JUSTIFICATION",
     "PATIENT_ACTOR",
+    "AftercareLinkProblem",
     "ConflictError",
     "IssuedLink",
     "LinkInUse",
@@ -83,6 +96,12 @@ __all__ = [
     "SameDayIntake",
     "ServiceError",
     "TooManyCodes",
+    "adverse_event_record",
+    "aftercare_call_record",
+    "aftercare_check_answer",
+    "aftercare_check_open",
+    "aftercare_checks_send",
+    "aftercare_desk_call",
     "audit_record",
     "clinic_settings_update",
     "consent_cosign",
@@ -121,4 +140,5 @@ __all__ = [
     "staff_unlock",
     "staff_unlock_address",
     "staff_update",
+    "treatment_record",
 ]

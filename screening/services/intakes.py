@@ -507,9 +507,9 @@ def intake_save_step(
     refused with ``ConflictError``: a draft still on its way when the patient pressed Next
     must not overwrite what Next stored.
 
-    ``already_locked``: the caller read ``intake`` with ``select_for_update`` in the transaction it is
-    in now (the patient's step, whose access check locks the row), so it is not read again and
-    no savepoint is made; an error then ends the caller's transaction, which must not go on.
+    ``already_locked``: the caller read ``intake`` with ``select_for_update`` in the transaction
+    it is in now (the patient's step, whose access check locks the row), so it is not read again
+    and no savepoint is made; an error then ends the caller's transaction, which must not go on.
     """
     section = questionnaire.SECTIONS_BY_ID[section_id]
     if page is None or not section.items:

@@ -23,7 +23,7 @@ from screening.forms import (
 )
 from screening.models import AuditEvent, ClinicSettings, Intake, User
 from screening.permissions import Perm, has_perm, require_perm
-from screening.services import second_factor
+from screening.services import safety, second_factor
 
 
 @require_perm(Perm.MANAGE_CLINIC)
@@ -62,6 +62,11 @@ def clinic_settings(request):
             "form": form,
             "threshold_fields": ClinicSettings.THRESHOLD_FIELDS,
             "missing_clinic_details": current.missing_document_details(),
+            "recent_significant_events": (
+                safety.recent_significant_count()
+                if has_perm(request.user, Perm.VIEW_SAFETY_REPORT)
+                else 0
+            ),
         },
     )
 

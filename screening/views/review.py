@@ -23,6 +23,7 @@ from screening.forms import (
 )
 from screening.models import Consent, Intake
 from screening.permissions import Perm, access_intake_for_staff, require_perm
+from screening.services.screenings import shown_answers
 
 PAGE_SIZE = 50
 COSIGN_WAITING = Exists(
@@ -86,6 +87,8 @@ def queue(request):
         "has_next": len(rows) > PAGE_SIZE,
         "query": query.urlencode(),
         "waiting": _waiting_for(request.user, day),
+        # Patients whose 48-hour aftercare check asks for a practitioner's call (any day).
+        "aftercare_calls": list(selectors.aftercare_calls_for_practitioners()[:20]),
     }
     return render(request, "screening/review/queue.html", context)
 
@@ -138,7 +141,7 @@ def _queue_row(intake: Intake, majority: int) -> dict:
     return {
         "intake": intake,
         "age": age,
-        "minor": age < majority,
+        "minor": age is not None and age < majority,
         "chips": review_display.flag_chips(intake.latest_flags, {}),
         # A consent was given, then the intake was reopened: the patient must consent again.
         "reconsent": intake.consent_given and intake.status != Intake.Status.SIGNED,
@@ -188,7 +191,8 @@ def _flag_answers(intake: Intake, screening, thresholds) -> tuple[dict, rules.Th
     flag quotes what fired it even if the patient or the clinic settings changed since."""
     if screening is None:
         return selectors.screening_answers(intake, thresholds), thresholds
-    return screening.answers, rules.Thresholds.from_dict(screening.thresholds)
+    answers = shown_answers(screening.answers, intake.answers)
+    return answers, rules.Thresholds.from_dict(screening.thresholds)
 
 
 def _answer_words(item_id: str, answers: dict, thresholds) -> dict:

@@ -1,4 +1,5 @@
-"""``manage.py generate_intakes N``: realistic synthetic intakes in bulk, for benchmarks."""
+"""``manage.py generate_intakes N``: realistic synthetic intakes in bulk, for benchmarks, with
+treatment records and adverse events (at the published rates) for cleared past appointments."""
 
 import datetime
 
@@ -19,6 +20,11 @@ class Command(BaseCommand):
         parser.add_argument("--focus-day", help="YYYY-MM-DD (default today)")
         parser.add_argument("--per-focus-day", type=int, default=40)
         parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument(
+            "--no-treatments",
+            action="store_true",
+            help="skip the treatment records and adverse events of cleared past appointments",
+        )
         parser.add_argument("--allow-production", action="store_true")
 
     def handle(self, *args, **opts):
@@ -47,3 +53,8 @@ class Command(BaseCommand):
             seed=opts["seed"],
         )
         self.stdout.write(f"Created {made:,} synthetic intakes.")
+        if not opts["no_treatments"]:
+            treatments, events = demo.generate_treatments(seed=opts["seed"])
+            self.stdout.write(
+                f"Created {treatments:,} treatment records with {events:,} adverse events."
+            )
