@@ -958,6 +958,8 @@ class TreatmentRecord(models.Model):
         indexes = [
             models.Index(fields=["treated_at"], name="treatment_treated_at_idx"),
             models.Index(fields=["practitioner", "treated_at"], name="treatment_practitioner_idx"),
+            # The latest change, read on every view of the safety report (StoredFigures).
+            models.Index(fields=["updated_at"], name="treatment_updated_at_idx"),
         ]
 
     def __str__(self) -> str:
@@ -1130,3 +1132,17 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class StoredFigures(models.Model):
+    """Figures counted over many rows, kept for the next reader while the rows they were
+    counted from have not changed (the safety report's counts: ``services.safety``). A row is
+    valid only for its ``data_version``; every worker and machine shares it."""
+
+    key = models.CharField(max_length=64, unique=True)
+    data_version = models.CharField(max_length=200)
+    payload = models.JSONField()
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"figures {self.key[:12]} at {self.data_version}"

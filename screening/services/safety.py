@@ -9,14 +9,17 @@ clinic rate is a proportion: treatments with at least one such event, out of all
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.db import IntegrityError, transaction
+from django.db.models import Case, Count, IntegerField, Max, Q, Value, When
 from django.utils import timezone
 
 from screening import safety_stats, selectors
 from screening.engine import regions
-from screening.models import AdverseEvent, TreatmentRecord, User
+from screening.models import AdverseEvent, StoredFigures, TreatmentRecord, User
 from screening.safety_stats import Published, Rate
 
 SIGNIFICANT_LISTED = 50  # the list at the top of the page; the count says when there are more
@@ -133,48 +136,22 @@ def safety_report(
 ) -> SafetyReport:
     """Every figure of the safety report for the clinic-local days ``start`` to ``end``.
 
-    Six queries, whatever the number of treatments: treatments by (practitioner, techniques)
-    and by month; events by type; events by (practitioner, techniques, month) with the number
-    of distinct treatments having any, a mild and a significant event; the practitioners'
-    names; and the ``significant_listed`` latest significant events. A treatment lies in
-    exactly one (practitioner, techniques, month) group, so its distinct counts add up across
-    groups into every table.
+    A fixed number of queries, whatever the number of treatments: the counts (``_count``:
+    treatments by (practitioner, techniques) and by month; events by type; events by
+    (practitioner, techniques, month) with the number of distinct treatments having any, a
+    mild and a significant event), stored while the rows they come from are unchanged
+    (``_stored_counts``); the practitioners' names; and the ``significant_listed`` latest
+    significant events. A treatment lies in exactly one (practitioner, techniques, month)
+    group, so its distinct counts add up across groups into every table.
     """
     since, until = _bounds(start, end)
     months = month_starts(start, end)
     month_ends = [min(until, _next_month_start(month)) for month in months]
-    treatments = TreatmentRecord.objects.filter(treated_at__gte=since, treated_at__lt=until)
-    treatment_groups = list(
-        treatments.values("practitioner", "techniques").annotate(n=Count("pk")).order_by()
-    )
-    # By month apart: the date index alone answers it, without reading the rows.
-    treatments_by_month = {
-        row["month"]: row["n"]
-        for row in treatments.annotate(month=_month_of("treated_at", month_ends))
-        .values("month")
-        .annotate(n=Count("pk"))
-        .order_by()
-    }
-    events = AdverseEvent.objects.filter(
-        treatment__treated_at__gte=since, treatment__treated_at__lt=until
-    ).annotate(month=_month_of("treatment__treated_at", month_ends))
-    by_type = {
-        row["type"]: row
-        for row in events.values("type")
-        .annotate(events=Count("pk"), treatments=Count("treatment", distinct=True))
-        .order_by()
-    }
-    event_groups = list(
-        events.values("treatment__practitioner", "treatment__techniques", "month")
-        .annotate(
-            any=Count("treatment", distinct=True),
-            mild=Count("treatment", distinct=True, filter=Q(type__in=MILD_TYPES)),
-            significant=Count("treatment", distinct=True, filter=significant_q()),
-            mild_events=Count("pk", filter=Q(type__in=MILD_TYPES)),
-            significant_events=Count("pk", filter=significant_q()),
-        )
-        .order_by()
-    )
+    counts = _stored_counts(since, until, month_ends)
+    treatment_groups = counts["treatment_groups"]
+    treatments_by_month = dict(counts["treatments_by_month"])
+    by_type = {row["type"]: row for row in counts["by_type"]}
+    event_groups = counts["event_groups"]
     n = sum(group["n"] for group in treatment_groups)
     totals = {
         key: sum(group[key] for group in event_groups)
@@ -248,6 +225,97 @@ def safety_report(
         significant_listed,
     )
     return report
+
+
+# The counts' stored form; a change to what _count returns needs a new number.
+FIGURES_FORMAT = 1
+
+
+def _data_version() -> str:
+    """What the counts depend on, read from indexes alone: the newest treatment record and
+    its latest change, and the newest adverse event. Records and events are never deleted
+    (protected foreign keys, no service deletes them), events are never edited, and every
+    correction of a record goes through ``save()``, which moves ``updated_at``."""
+    treatments = TreatmentRecord.objects.aggregate(last=Max("pk"), changed=Max("updated_at"))
+    events = AdverseEvent.objects.aggregate(last=Max("pk"))
+    changed = treatments["changed"].isoformat() if treatments["changed"] else "-"
+    return f"{FIGURES_FORMAT}:{treatments['last']}:{changed}:{events['last']}"
+
+
+def _stored_counts(since, until, month_ends: list) -> dict:
+    """The period's counts: stored ones when nothing they were counted from has changed
+    since (``StoredFigures``, shared by every worker), else counted now and stored. Counting
+    a year of a large clinic's treatments takes a few hundred milliseconds; reading the
+    stored counts, a few."""
+    key = hashlib.sha256(
+        json.dumps(["safety", since.isoformat(), [end.isoformat() for end in month_ends]]).encode()
+    ).hexdigest()
+    version = _data_version()
+    stored = (
+        StoredFigures.objects.filter(key=key, data_version=version)
+        .values_list("payload", flat=True)
+        .first()
+    )
+    if stored is not None:
+        return stored
+    counts = _count(since, until, month_ends)
+    try:
+        with transaction.atomic():
+            StoredFigures.objects.update_or_create(
+                key=key,
+                defaults={
+                    "data_version": version,
+                    "payload": counts,
+                    "computed_at": timezone.now(),
+                },
+            )
+    except IntegrityError:
+        pass  # another worker stored the same counts first
+    return counts
+
+
+def _count(since, until, month_ends: list) -> dict:
+    """Four counting queries over the period (JSON-ready, to be stored): treatments by
+    (practitioner, techniques) and by month; events by type; events by (practitioner,
+    techniques, month) with the number of distinct treatments having any, a mild and a
+    significant event."""
+    treatments = TreatmentRecord.objects.filter(treated_at__gte=since, treated_at__lt=until)
+    treatment_groups = list(
+        treatments.values("practitioner", "techniques").annotate(n=Count("pk")).order_by()
+    )
+    # By month apart: the date index alone answers it, without reading the rows.
+    treatments_by_month = [
+        [row["month"], row["n"]]
+        for row in treatments.annotate(month=_month_of("treated_at", month_ends))
+        .values("month")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ]
+    events = AdverseEvent.objects.filter(
+        treatment__treated_at__gte=since, treatment__treated_at__lt=until
+    ).annotate(month=_month_of("treatment__treated_at", month_ends))
+    by_type = list(
+        events.values("type")
+        .annotate(events=Count("pk"), treatments=Count("treatment", distinct=True))
+        .order_by()
+    )
+    event_groups = list(
+        events.values("treatment__practitioner", "treatment__techniques", "month")
+        .annotate(
+            any=Count("treatment", distinct=True),
+            mild=Count("treatment", distinct=True, filter=Q(type__in=MILD_TYPES)),
+            significant=Count("treatment", distinct=True, filter=significant_q()),
+            mild_events=Count("pk", filter=Q(type__in=MILD_TYPES)),
+            significant_events=Count("pk", filter=significant_q()),
+        )
+        .order_by()
+    )
+    return {
+        "treatment_groups": treatment_groups,
+        "treatments_by_month": treatments_by_month,
+        "by_type": by_type,
+        "event_groups": event_groups,
+    }
 
 
 def _sum(groups: list[dict], key: str, techniques_key: str, technique: str) -> int:
