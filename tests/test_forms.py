@@ -236,6 +236,23 @@ def test_step_form_derives_bmi_and_the_minor_answer_from_inputs():
     assert first_page.item_values["minor_patient"] == {"age_years": 40, "answer": False}
 
 
+@pytest.mark.parametrize(
+    ("height", "weight"),
+    [("1E-200", "2.0"), ("1E+200", "60"), ("0.0000001", "1E+300")],
+)
+def test_step_form_refuses_a_height_no_body_has_without_failing(height, weight):
+    # Found by the fuzz test: a tiny height made the BMI divide by zero, a huge one overflow.
+    form = make_step_form(
+        "about_you",
+        {"low_body_weight__height_cm": height, "low_body_weight__weight_kg": weight},
+        partial=True,
+    )
+
+    assert not form.is_valid()
+    assert "low_body_weight__height_cm" in form.errors or "low_body_weight__weight_kg" in form.errors
+    assert "low_body_weight" not in form.item_values
+
+
 def test_step_form_asks_a_minor_for_guardian_consent():
     data = {"cognitive_impairment__answer": "no"}
 

@@ -331,7 +331,10 @@ def _derive_bmi(values: Mapping[str, Any], ctx: DeriveContext) -> dict[str, Any]
     if is_number(height) and is_number(weight) and height > 0:
         # Compared unrounded (§13.9): 41.62 kg at 150 cm is 18.498, below 18.5. Shown values
         # go through `number_text`, which never rounds across a threshold.
-        bmi = weight / (height / 100) ** 2
+        try:
+            bmi = weight / (height / 100) ** 2
+        except (ZeroDivisionError, OverflowError):
+            return {}  # no body has this height; the range check reports it to the person
     if not is_number(bmi):
         return {}
     return {"bmi": bmi, "answer": bmi < ctx.thresholds.min_bmi}
