@@ -30,6 +30,7 @@ ACTION_LABELS = {
     "intake.identity_check": _("Patient's date of birth check"),
     "intake.handover": _("Handed the tablet to the patient"),
     "intake.save_step": _("Patient saved a page"),
+    "intake.checkin": _("Patient checked in (returning patient)"),
     "intake.save_draft": _("Patient's typing kept as a draft"),
     "intake.submit": _("Patient sent the questionnaire"),
     "screening.run": _("Answers screened"),
@@ -185,6 +186,11 @@ def details(event: AuditEvent) -> list[str]:
         lines.append("; ".join(places))
     elif action in ("intake.save_step", "intake.save_draft") and detail.get("step"):
         lines.append(_section_title(detail["step"]))
+    elif action == "intake.checkin":
+        changed = [_section_title(section) for section in detail.get("changed") or []]
+        lines.append(
+            f"{_('Changed')}: {'; '.join(changed)}" if changed else _("Everything still true")
+        )
     elif action in ("api.request", "api.refused"):
         who = detail.get("integration") or _("no valid token")
         what = f"{detail.get('resource', '')} {detail.get('interaction', '')}".strip()

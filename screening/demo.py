@@ -41,6 +41,7 @@ DEMO_ACCOUNTS = (
 class SeedSummary:
     accounts: list[tuple[str, str, str]] = field(default_factory=list)
     intakes_created: int = 0
+    course_patient: str = ""
 
 
 DEMO_CLINIC = {
@@ -78,7 +79,97 @@ def seed() -> SeedSummary:
     if not Intake.objects.exists():
         summary.intakes_created = _seed_intakes()
     _seed_treatment()
+    summary.course_patient = _seed_course()
     return summary
+
+
+COURSE_PATIENT = ("Tom Whitfield", datetime.date(1979, 6, 2))
+
+
+def _answer_sections(intake: Intake, answers: dict, section_ids) -> None:
+    for section_id in section_ids:
+        section = questionnaire.SECTIONS_BY_ID[section_id]
+        for number, page_items in enumerate(section.pages, start=1):
+            services.intake_save_step(
+                intake=intake,
+                section_id=section_id,
+                page=number,
+                values={i: answers[i] for i in page_items if i in answers},
+            )
+
+
+def _seed_course() -> str:
+    """A course of care (issue 17), once: a returning patient seen earlier today (cleared, the
+    consent signed on paper) whose next visit, tomorrow, was checked in with one change: he has
+    started warfarin. That visit shows what changed and that a new consent is needed.
+    Returns the patient's name, or "" when the course was seeded before."""
+    name, born = COURSE_PATIENT
+    if Patient.objects.filter(full_name=name, date_of_birth=born).exists():
+        return ""
+    practitioner = User.objects.get(username="practitioner")
+    desk = User.objects.get(username="desk")
+    now = timezone.now().replace(second=0, microsecond=0)
+    thresholds = selectors.clinic_thresholds()
+    first = services.intake_create(
+        actor=desk,
+        full_name=name,
+        date_of_birth=born,
+        appointment_at=now - datetime.timedelta(hours=2),
+        practitioner=practitioner,
+    )
+    answers = questionnaire.derive(
+        negative_answers(), thresholds=thresholds, age_years=selectors.intake_age(first)
+    )
+    services.intake_save_step(intake=first, section_id="welcome", values={}, completed_by="self")
+    _answer_sections(first, answers, [s.id for s in questionnaire.SECTIONS if s.items])
+    first, _ = services.intake_submit(intake=first)
+    services.review_set_plan(
+        actor=practitioner,
+        intake=first,
+        techniques=["manual_static"],
+        regions=["lumbar"],
+        clinician={},
+        expected_version=first.version,
+    )
+    first.refresh_from_db()
+    services.review_decide(
+        actor=practitioner,
+        intake=first,
+        decision=Intake.Decision.CLEARED,
+        note="Demo: first visit of a course.",
+        expected_version=first.version,
+    )
+    services.consent_record_paper(
+        actor=desk, intake=first, form_token=uuid.uuid4(), signer_name=name
+    )
+    # The next visit, within a day, so that its "today" answers count. A check-in: every part
+    # still true except bleeding and medicines.
+    second = services.intake_create(
+        actor=desk,
+        full_name=name,
+        date_of_birth=born,
+        appointment_at=now + datetime.timedelta(hours=20),
+        practitioner=practitioner,
+    )
+    parts = [section.id for section in services.checkin_sections()]
+    services.intake_checkin(
+        intake=second,
+        still_true=[p for p in parts if p != "bleeding"],
+        changed=["bleeding"],
+        completed_by="self",
+    )
+    changed = {
+        **answers,
+        "blood_thinner_use": {
+            "answer": True,
+            "agents": ["warfarin"],
+            "latest_inr": 2.6,
+            "inr_days_ago": 3,
+        },
+    }
+    _answer_sections(second, changed, ["bleeding", selectors.TODAY_SECTION])
+    services.intake_submit(intake=second)
+    return name
 
 
 def _seed_treatment() -> None:

@@ -34,6 +34,8 @@ class ClinicSettingsForm(forms.ModelForm):
             "registration_details",
             "paper_size",
             "link_lifetime_days",
+            "full_questionnaire_months",
+            "consent_valid_months",
             "retention_years",
             *ClinicSettings.THRESHOLD_FIELDS,
         )
@@ -681,6 +683,18 @@ class IntakeCreateForm(forms.Form):
     )
     practitioner = forms.ModelChoiceField(
         label=_("Practitioner"), queryset=None, required=False, empty_label=_("Not decided yet")
+    )
+    start = forms.ChoiceField(
+        label=_("Questionnaire for a returning patient"),
+        choices=(
+            ("auto", _("Check-in if their last questionnaire is recent, otherwise the full one")),
+            ("checkin", _("Check-in: confirm or change their earlier answers")),
+            ("full", _("The full questionnaire, with their earlier answers filled in")),
+        ),
+        initial="auto",
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=_("A new patient always answers the full questionnaire."),
     )
     # Shown only after the desk was told the patient already has an intake that day.
     allow_same_day = forms.BooleanField(

@@ -303,6 +303,26 @@ class ClinicSettings(models.Model):
         default=8,
         validators=[MinValueValidator(1), MaxValueValidator(100)],
     )
+    full_questionnaire_months = models.PositiveSmallIntegerField(
+        _("Returning patients answer the whole questionnaire again after (months)"),
+        help_text=_(
+            "A patient whose last questionnaire is younger than this gets a short check-in: "
+            "their earlier answers to confirm or change. Older, they answer every question "
+            "again (with their earlier answers filled in)."
+        ),
+        default=6,
+        validators=[MinValueValidator(1), MaxValueValidator(24)],
+    )
+    consent_valid_months = models.PositiveSmallIntegerField(
+        _("A signed consent covers a course of treatment for (months)"),
+        help_text=_(
+            "Within this time a later appointment needs no new consent, unless the plan goes "
+            "beyond what was consented to, a new or higher risk appears, or the consent text "
+            "changes."
+        ),
+        default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(36)],
+    )
     reminder_hours_before = models.PositiveSmallIntegerField(
         _("Send the reminder (hours before the appointment)"),
         help_text=_(
@@ -464,6 +484,10 @@ class Intake(models.Model):
         PRECAUTION = "precaution", _("Precaution")
         CONTRAINDICATED = "contraindicated", _("Contraindicated")
 
+    class Kind(models.TextChoices):
+        FULL = "full", _("Full questionnaire")
+        CHECKIN = "checkin", _("Check-in")
+
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="intakes")
     appointment_at = models.DateTimeField(_("appointment"))
@@ -479,6 +503,15 @@ class Intake(models.Model):
     # patient's save can never overwrite them.
     clinician_answers = models.JSONField(default=dict, blank=True)
     completed_steps = models.JSONField(default=list, blank=True)
+    # When each item was last answered or confirmed, {item_id: ISO 8601 instant}: the review
+    # marks answers older than a day, and the "today" items count only when given on the day.
+    answered_at = models.JSONField(default=dict, blank=True)
+    # A returning patient's check-in confirms or changes the answers of ``previous`` (their last
+    # submitted intake); a full questionnaire may start from them too.
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.FULL)
+    previous = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     questionnaire_version = models.CharField(max_length=40, blank=True)
     plan_techniques = models.JSONField(default=list, blank=True)
     plan_regions = models.JSONField(default=list, blank=True)
@@ -672,6 +705,7 @@ CONSENT_FROZEN_FIELDS = (
     "pdf",
     "sha256",
     "signed_at",
+    "valid_until",
     "created_at",
     "form_token",
 )
@@ -753,6 +787,9 @@ class Consent(models.Model):
     pdf = models.BinaryField(null=True, blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
     signed_at = models.DateTimeField(null=True, blank=True)
+    # The last day this consent covers later appointments of the course (the clinic's
+    # ``consent_valid_months`` from the day it was signed); empty on consents signed before.
+    valid_until = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     superseded_at = models.DateTimeField(null=True, blank=True)
     # The one-time token of the form that created this consent (tablet or paper): the same POST

@@ -112,3 +112,57 @@ def body_map_words(findings: list[dict], answers: dict, plan_regions) -> dict:
         regions.expand([r for r in plan_regions if regions.is_region_or_alias(r)])
     )
     return {"flagged": flagged, "planned": "; ".join(regions.label(r) for r in planned)}
+
+
+# ---------------------------------------------------------------------------------------------
+# A course of care: what changed since the previous visit (issue 17)
+
+
+def _answer_words(summary: dict) -> str:
+    """An item's answer and its answered follow-ups as one line of words."""
+    parts = [summary["answer"]] if summary["answer"] else []
+    parts += [f"{d['label']} {d['value']}" for d in summary["details"] if d["answered"]]
+    return "; ".join(parts)
+
+
+def answer_changes(before: dict, after: dict, *, thresholds) -> list[dict]:
+    """The answers that differ between two visits, in words: label, before, after. Compared
+    as people read them, so a change no one could see (a stored key order) is not listed."""
+    from screening.answers_display import item_summary
+
+    changes = []
+    for section in questionnaire.SECTIONS:
+        for item_id in section.items:
+            item = questionnaire.item(item_id)
+            old = item_summary(item, before.get(item_id, {}), thresholds=thresholds, patient=False)
+            new = item_summary(item, after.get(item_id, {}), thresholds=thresholds, patient=False)
+            old_words, new_words = _answer_words(old), _answer_words(new)
+            if old_words != new_words:
+                changes.append(
+                    {
+                        "item": item_id,
+                        "label": questionnaire.ANSWER_LABELS.get(item_id, item.title),
+                        "section": section.title,
+                        "before": old_words,
+                        "after": new_words,
+                    }
+                )
+    return changes
+
+
+def plan_changes(before: dict | None, techniques, region_ids) -> dict:
+    """Techniques and regions added to or dropped from the plan since the previous visit."""
+    before = before or {}
+    old_t, new_t = set(before.get("techniques") or ()), set(techniques)
+    old_r = regions.expand(before.get("regions") or ())
+    new_r = regions.expand(tuple(region_ids))
+    return {
+        "techniques_added": [
+            regions.TECHNIQUES[t].label for t in regions.TECHNIQUES if t in new_t - old_t
+        ],
+        "techniques_dropped": [
+            regions.TECHNIQUES[t].label for t in regions.TECHNIQUES if t in old_t - new_t
+        ],
+        "regions_added": [regions.label(r) for r in regions.ordered(new_r - old_r)],
+        "regions_dropped": [regions.label(r) for r in regions.ordered(old_r - new_r)],
+    }

@@ -150,18 +150,76 @@ def page_done(intake: Intake, section, page: int) -> bool:
     return section.id in done or page_key(section.id, page) in done
 
 
+TODAY_SECTION = "today"
+# The "How you are today" questions count when answered within this time before the
+# appointment (on the check-in tablet, or through the link on the day).
+TODAY_WINDOW = datetime.timedelta(hours=24)
+
+
+def today_window_opens(intake: Intake) -> datetime.datetime:
+    """From when the "today" questions can be answered for this appointment."""
+    return intake.appointment_at - TODAY_WINDOW
+
+
+def today_window_open(intake: Intake, now: datetime.datetime | None = None) -> bool:
+    return (now or timezone.now()) >= today_window_opens(intake)
+
+
+def answered_when(intake: Intake, item_id: str) -> datetime.datetime | None:
+    """When the patient last gave or confirmed this answer; None when not recorded (answers
+    stored before the time was kept)."""
+    raw = (intake.answered_at or {}).get(item_id)
+    if not raw:
+        return None
+    try:
+        return datetime.datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def stale_today_items(intake: Intake) -> list[str]:
+    """The "today" items answered before the day of the appointment (say the appointment was
+    moved later): they no longer count and are asked again."""
+    opens = today_window_opens(intake)
+    return [
+        item_id
+        for item_id in questionnaire.SECTIONS_BY_ID[TODAY_SECTION].items
+        if (when := answered_when(intake, item_id)) is not None and when < opens
+    ]
+
+
 def missing_pages(intake: Intake) -> list[tuple[str, int]]:
     """(section id, page) of every question page not completed, or whose stored answers are no
-    longer complete and valid, in wizard order (the server's check before anything is sent)."""
+    longer complete and valid, in wizard order (the server's check before anything is sent).
+    A "today" page answered before the day of the appointment is not complete."""
     missing = []
+    stale = set(stale_today_items(intake))
     for section in questionnaire.SECTIONS:
         for number, items in enumerate(section.pages, start=1):
-            if not page_done(intake, section, number) or any(
-                questionnaire.validate_item(item_id, intake.answers.get(item_id, {}))
-                for item_id in items
+            if (
+                not page_done(intake, section, number)
+                or any(
+                    questionnaire.validate_item(item_id, intake.answers.get(item_id, {}))
+                    for item_id in items
+                )
+                or stale.intersection(items)
             ):
                 missing.append((section.id, number))
     return missing
+
+
+def today_check_pending(intake: Intake) -> bool:
+    """A draft whose only unfinished questions are "How you are today": the rest was answered
+    ahead, and these wait for the day (the board's "Today check pending")."""
+    done = intake.completed_steps
+    if intake.status != Intake.Status.DRAFT or "welcome" not in done:
+        return False
+    rest_done = all(
+        section.id in done
+        for section in questionnaire.SECTIONS
+        if section.items and section.id != TODAY_SECTION
+    )
+    return rest_done and (TODAY_SECTION not in done or bool(stale_today_items(intake)))
 
 
 def missing_steps(intake: Intake) -> list[str]:
@@ -238,6 +296,24 @@ def signed_consent(intake: Intake):
         .select_related("screening")
         .only("id", "status", "signed_at", "screening__plan", "intake_id")
         .order_by("-signed_at", "-pk")
+        .first()
+    )
+
+
+def previous_visit(intake: Intake) -> Intake | None:
+    """The patient's last submitted intake before this one (the one a check-in started from,
+    or else the latest earlier appointment that was sent)."""
+    if intake.previous_id is not None:
+        return Intake.objects.select_related("patient").filter(pk=intake.previous_id).first()
+    return (
+        Intake.objects.filter(
+            patient_id=intake.patient_id,
+            submitted_at__isnull=False,
+            appointment_at__lt=intake.appointment_at,
+        )
+        .exclude(pk=intake.pk)
+        .exclude(status=Intake.Status.CANCELLED)
+        .order_by("-appointment_at", "-pk")
         .first()
     )
 

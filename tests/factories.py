@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
+from contextlib import nullcontext
+from unittest import mock
+
 from screening import selectors, services
 from screening.engine import questionnaire
 from screening.engine.synthetic import negative_answers
@@ -20,11 +24,21 @@ def complete_answers(intake: Intake, extra: dict | None = None) -> dict:
 
 
 def fill_all_steps(intake: Intake, answers: dict) -> None:
+    """Every page answered. For an appointment more than a day away, the "How you are today"
+    answers are given on the day (the clock is moved to an hour before the appointment for
+    them), as the questionnaire requires."""
     for section in questionnaire.SECTIONS:
         if section.id == "review":
             continue
         values = {item_id: answers[item_id] for item_id in section.items if item_id in answers}
-        services.intake_save_step(intake=intake, section_id=section.id, values=values)
+        on_the_day = nullcontext()
+        if section.id == selectors.TODAY_SECTION and not selectors.today_window_open(intake):
+            on_the_day = mock.patch(
+                "django.utils.timezone.now",
+                return_value=intake.appointment_at - datetime.timedelta(hours=1),
+            )
+        with on_the_day:
+            services.intake_save_step(intake=intake, section_id=section.id, values=values)
 
 
 def make_submitted_intake(extra: dict | None = None, **intake_fields) -> Intake:

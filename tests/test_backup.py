@@ -57,7 +57,7 @@ def _png(width=40, height=12) -> bytes:
 
 @pytest.fixture
 def demo_data() -> list[Consent]:
-    """The demo data of `seed_demo` (which holds one consent recorded on paper), plus one
+    """The demo data of `seed_demo` (which holds two consents recorded on paper), plus one
     signed on the tablet (patient, then the practitioner's co-signature)."""
     demo.seed()
     practitioner = User.objects.get(username="practitioner")
@@ -72,7 +72,7 @@ def demo_data() -> list[Consent]:
     tablet = services.consent_cosign(
         actor=practitioner, intake=adult, consent_id=pending.pk, signature=_png()
     )
-    paper = Consent.objects.get(method=Consent.Method.PAPER)
+    paper = Consent.objects.filter(method=Consent.Method.PAPER).order_by("pk").first()
     return [tablet, paper]
 
 
@@ -155,15 +155,15 @@ def test_backup_then_restore_check_round_trips_demo_data_with_every_hash_verifie
     report = _check(dest)
 
     manifest = _manifest(dest)
-    assert manifest["consents"]["signed"] == 2
+    assert manifest["consents"]["signed"] == 3
     assert manifest["audit"]["checked"] == AuditEvent.objects.count()
     assert manifest["audit"]["ok"] is True
-    assert manifest["tables"]["screening_consent"] == 2
+    assert manifest["tables"]["screening_consent"] == 3
     assert manifest["migrations"]["screening"]
     tables = len(manifest["tables"])
     rows = sum(manifest["tables"].values())
     assert f"OK: {tables} tables, {rows:,} rows match" in report
-    assert "OK: 2 of 2 hashes verified" in report
+    assert "OK: 3 of 3 hashes verified" in report
     assert f"OK: {AuditEvent.objects.count()} events, unbroken" in report
     assert "Schema:           OK (migrate --check: nothing to apply" in report
     assert "File checksum:    OK" in report
@@ -213,7 +213,7 @@ def test_restore_check_names_a_consent_whose_pdf_no_longer_matches_its_hash(demo
 
     report, failure = _check_fails(dest)
 
-    assert "MISMATCH: 1 of 2 do not match their SHA-256" in report
+    assert "MISMATCH: 1 of 3 do not match their SHA-256" in report
     assert f"consent #{damaged.pk} (intake #{damaged.intake_id}): the PDF hashes to" in report
     assert f"consent #{intact.pk} " not in report
     assert failure.startswith("Backup FAILED verification:")
@@ -250,9 +250,9 @@ def test_restore_check_names_a_table_whose_row_count_differs(demo_data, tmp_path
     _rewrite(dest, manifest=one_more_consent)
     report, failure = _check_fails(dest)
 
-    assert "screening_consent: 3 rows in the manifest, 2 rows restored" in report
+    assert "screening_consent: 4 rows in the manifest, 3 rows restored" in report
     assert "row counts differ in screening_consent" in failure
-    assert "OK: 2 of 2 hashes verified" in report  # the rest is still checked and reported
+    assert "OK: 3 of 3 hashes verified" in report  # the rest is still checked and reported
 
 
 def test_restore_check_finds_an_audit_chain_broken_before_the_backup(practitioner, tmp_path):
@@ -532,7 +532,7 @@ def test_backup_and_restore_check_commands_exit_0_then_1_on_a_damaged_backup(tmp
 
     assert written.returncode == 0, written.stderr
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "OK: 1 of 1 hashes verified" in checked.stdout  # the demo's paper-signed consent
+    assert "OK: 2 of 2 hashes verified" in checked.stdout  # the demo's paper-signed consents
     assert checked.stdout.rstrip().endswith("Backup restores and verifies.")
     assert again.returncode == 1
     assert "already exists" in again.stderr

@@ -77,7 +77,7 @@ def test_intake_new_creates_a_draft_intake_for_a_new_patient(client, front_desk,
     assert timezone.localtime(intake.appointment_at).time() == datetime.time(14, 30)
     event = AuditEvent.objects.get(action="intake.create")
     assert event.actor == front_desk
-    assert event.detail == {"patient_matched": False}
+    assert event.detail == {"patient_matched": False, "kind": "full", "from_previous": False}
 
 
 def _future(days: int) -> str:
@@ -151,7 +151,12 @@ def test_intake_new_matches_a_returning_patient_despite_case_and_spaces(client, 
 
     assert Patient.objects.get() == returning
     assert Intake.objects.get().patient == returning
-    assert AuditEvent.objects.get(action="intake.create").detail == {"patient_matched": True}
+    # Matched, but with nothing sent before: the full questionnaire, empty.
+    assert AuditEvent.objects.get(action="intake.create").detail == {
+        "patient_matched": True,
+        "kind": "full",
+        "from_previous": False,
+    }
 
 
 def test_intake_new_same_name_other_birth_date_is_a_new_patient(client, front_desk):

@@ -23,6 +23,8 @@ def _settings_post(client, reason=None, **changes):
             "registration_details",
             "paper_size",
             "link_lifetime_days",
+            "full_questionnaire_months",
+            "consent_valid_months",
             "retention_years",
             *ClinicSettings.THRESHOLD_FIELDS,
         )

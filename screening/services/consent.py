@@ -22,7 +22,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from screening.documents import CONSENT_TEXT_VERSION, documents_available
-from screening.models import Consent, Intake, User
+from screening.engine import course
+from screening.models import ClinicSettings, Consent, Intake, User
 from screening.selectors import latest_screening
 from screening.services.audit import PATIENT_ACTOR, audit_record
 from screening.services.base import ServiceError, bump_version
@@ -144,6 +145,11 @@ def _freeze_and_finish(
     consent.pdf = pdf_bytes
     consent.sha256 = hashlib.sha256(pdf_bytes).hexdigest()
     consent.signed_at = timezone.now()
+    # The consent covers the course's later visits until this day (clinical reference §5),
+    # unless the plan, the risks or the consent text change first (course_state.consent_cover).
+    consent.valid_until = course.add_months(
+        timezone.localdate(consent.signed_at), ClinicSettings.load().consent_valid_months
+    )
     consent.status = Consent.Status.SIGNED
     consent.save()
     intake.consents.filter(status=Consent.Status.SIGNED).exclude(pk=consent.pk).update(

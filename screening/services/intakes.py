@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from screening import codes, selectors
-from screening.engine import questionnaire
+from screening.engine import course, questionnaire
 from screening.models import (
     ClinicSettings,
     CodeEntryFailure,
@@ -93,6 +93,10 @@ def patient_find_or_create(
     return patient, False
 
 
+START_AUTO, START_CHECKIN, START_FULL = "auto", "checkin", "full"
+FULL, CHECKIN = Intake.Kind.FULL, Intake.Kind.CHECKIN
+
+
 def intake_create(
     *,
     actor: User,
@@ -103,9 +107,14 @@ def intake_create(
     email: str = "",
     phone: str = "",
     allow_same_day: bool = False,
+    start: str = START_AUTO,
     request=None,
 ) -> Intake:
     """Create a draft intake for an appointment, matching a returning patient.
+
+    A returning patient starts from their last sent questionnaire (``start``, see
+    ``returning_start``): a check-in to confirm or change it, or the full questionnaire with it
+    filled in. The "today" questions are never carried over.
 
     A second intake for the same patient on the same day is usually a slip (a double click, or
     a colleague who already made one) that would leave the patient answering one intake while
@@ -117,12 +126,12 @@ def intake_create(
         patient, created = patient_find_or_create(
             full_name=full_name, date_of_birth=date_of_birth, email=email, phone=phone
         )
-        start, end = selectors.day_bounds(timezone.localtime(appointment_at).date())
+        day_start, day_end = selectors.day_bounds(timezone.localtime(appointment_at).date())
         same_day = (
             Intake.objects.filter(
                 patient=patient,
-                appointment_at__gte=start,
-                appointment_at__lt=end,
+                appointment_at__gte=day_start,
+                appointment_at__lt=day_end,
             )
             .exclude(status__in=(Intake.Status.CANCELLED, Intake.Status.EXPIRED))
             .order_by("appointment_at")
@@ -136,12 +145,16 @@ def intake_create(
                 "second one.",
                 same_day,
             )
+        kind, previous = returning_start(patient, start)
         intake = Intake.objects.create(
             patient=patient,
             appointment_at=appointment_at,
             practitioner=practitioner,
             created_by=actor,
             questionnaire_version=questionnaire.VERSION,
+            kind=kind,
+            previous=previous,
+            **_carried_answers(previous, patient, appointment_at),
         )
         audit_record(
             actor=actor,
@@ -149,9 +162,64 @@ def intake_create(
             request=request,
             intake=intake,
             obj=intake,
-            detail={"patient_matched": not created},
+            detail={"patient_matched": not created, "kind": kind, "from_previous": bool(previous)},
         )
     return intake
+
+
+def last_sent_intake(patient) -> Intake | None:
+    """The patient's most recently sent questionnaire (not a cancelled appointment's)."""
+    return (
+        Intake.objects.filter(patient=patient, submitted_at__isnull=False)
+        .exclude(status=Intake.Status.CANCELLED)
+        .order_by("-submitted_at", "-pk")
+        .first()
+    )
+
+
+def returning_start(patient, start: str = START_AUTO, *, today=None) -> tuple[str, Intake | None]:
+    """(kind, previous intake) for a new intake of ``patient``.
+
+    With a sent questionnaire younger than the clinic's ``full_questionnaire_months``, "auto"
+    gives a check-in; older, the full questionnaire filled in with it. The desk may choose
+    either kind for a returning patient; a patient with nothing sent gets the full
+    questionnaire, empty.
+    """
+    if start not in (START_AUTO, START_CHECKIN, START_FULL):
+        raise ServiceError("Choose a check-in or the full questionnaire.")
+    previous = last_sent_intake(patient)
+    if previous is None:
+        if start == START_CHECKIN:
+            raise ServiceError(
+                "This patient has not sent a questionnaire before, so there is nothing to "
+                "check in against: they answer the full questionnaire."
+            )
+        return FULL, None
+    if start == START_AUTO:
+        months = ClinicSettings.load().full_questionnaire_months
+        sent_on = timezone.localdate(previous.submitted_at)
+        recent = course.add_months(sent_on, months) > (today or timezone.localdate())
+        return (CHECKIN if recent else FULL), previous
+    return (CHECKIN if start == START_CHECKIN else FULL), previous
+
+
+def _carried_answers(previous: Intake | None, patient, appointment_at) -> dict:
+    """The answers a returning patient starts from: the previous questionnaire's, without the
+    "today" questions, recomputed for today's age; with when each was given."""
+    if previous is None:
+        return {}
+    today_items = set(questionnaire.SECTIONS_BY_ID[selectors.TODAY_SECTION].items)
+    kept = {k: v for k, v in previous.answers.items() if k not in today_items}
+    age = (
+        patient.age_on(timezone.localtime(appointment_at).date())
+        if "minor_patient" in kept
+        else None
+    )
+    thresholds = selectors.clinic_thresholds()
+    answers = questionnaire.prune(questionnaire.derive(kept, thresholds=thresholds, age_years=age))
+    given = previous.submitted_at.isoformat()
+    answered_at = {k: (previous.answered_at or {}).get(k, given) for k in answers}
+    return {"answers": answers, "answered_at": answered_at}
 
 
 @dataclass(frozen=True)
@@ -534,16 +602,21 @@ def intake_save_step(
         if expected_version is not None and locked.version != expected_version:
             raise ConflictError("The answers changed since this page was loaded.")
         answers = dict(locked.answers)
+        answered_at = dict(locked.answered_at or {})
+        stamp = timezone.now().isoformat()
         for item_id in page_items:
             item_values = values.get(item_id)
             if item_values:
                 answers[item_id] = item_values
+                answered_at[item_id] = stamp
             elif not draft:
                 answers.pop(item_id, None)
+                answered_at.pop(item_id, None)
         # The age comes from the date of birth once "About you" is answered; never earlier.
         age = selectors.intake_age(locked) if "minor_patient" in answers else None
         derived = questionnaire.derive(answers, thresholds=thresholds, age_years=age)
         locked.answers = questionnaire.prune(derived)
+        locked.answered_at = {k: v for k, v in answered_at.items() if k in locked.answers}
         if complete and not draft:
             locked.completed_steps = _with_page_done(locked.completed_steps, section, page)
         if completed_by:
@@ -554,6 +627,7 @@ def intake_save_step(
         locked.save(
             update_fields=[
                 "answers",
+                "answered_at",
                 "completed_steps",
                 "completed_by",
                 "questionnaire_version",
@@ -569,6 +643,81 @@ def intake_save_step(
             request=request,
             intake=locked,
             detail={"step": section_id, "page": page, "complete": complete and not draft},
+        )
+    return locked
+
+
+def checkin_sections() -> tuple:
+    """The sections a returning patient confirms or changes at check-in: every section with
+    questions except "How you are today", which is always asked afresh."""
+    return tuple(
+        section
+        for section in questionnaire.SECTIONS
+        if section.items and section.id != selectors.TODAY_SECTION
+    )
+
+
+def intake_checkin(
+    *,
+    intake: Intake,
+    still_true: list[str],
+    changed: list[str],
+    completed_by: str,
+    request=None,
+) -> Intake:
+    """A returning patient's check-in: each section is "still true" (its earlier answers are
+    kept and count as confirmed now) or "something changed" (the section stays open, filled in
+    with the earlier answers, for the patient to change). Every section needs one of the two."""
+    ids = {section.id for section in checkin_sections()}
+    if set(still_true) & set(changed) or set(still_true) | set(changed) != ids:
+        raise ServiceError("Tell us for every part whether it is still true or has changed.")
+    with transaction.atomic():
+        locked = (
+            Intake.objects.select_for_update(of=("self",))
+            .select_related("patient")
+            .get(pk=intake.pk)
+        )
+        _check_draft(locked)
+        if locked.kind != Intake.Kind.CHECKIN:
+            raise ServiceError("This questionnaire is not a check-in.")
+        stamp = timezone.now().isoformat()
+        done = [
+            step
+            for step in locked.completed_steps
+            if step.split("/")[0] not in ids and step != "welcome"
+        ]
+        done.append("welcome")
+        answered_at = dict(locked.answered_at or {})
+        for section in checkin_sections():
+            if section.id not in still_true:
+                continue
+            for number in range(1, len(section.pages) + 1):
+                done = _with_page_done(done, section, number)
+            for item_id in section.items:
+                if item_id in locked.answers:
+                    answered_at[item_id] = stamp
+        locked.completed_steps = done
+        locked.answered_at = answered_at
+        locked.completed_by = completed_by
+        locked.patient_active_at = timezone.now()
+        locked.version += 1
+        locked.save(
+            update_fields=[
+                "completed_steps",
+                "answered_at",
+                "completed_by",
+                "patient_active_at",
+                "version",
+                "updated_at",
+            ]
+        )
+        audit_record(
+            actor=None,
+            actor_role=PATIENT_ACTOR,
+            action="intake.checkin",
+            request=request,
+            intake=locked,
+            detail={"still_true": len(still_true), "changed": sorted(changed)},
         )
     return locked
 

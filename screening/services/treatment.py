@@ -18,7 +18,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from screening import selectors, sms
+from screening import course_state, sms
 from screening.engine import regions
 from screening.models import (
     AdverseEvent,
@@ -79,7 +79,7 @@ def _words(labels: list[str]) -> str:
 def check_scope(intake: Intake, techniques: list[str], region_ids: list[str]) -> None:
     """Refuse, with the reason in words, a treatment outside the consent in force: no signed
     consent, or a technique or region that its plan did not include."""
-    consent = selectors.signed_consent(intake)
+    consent = course_state.consent_in_force(intake)
     if consent is None or not (consent.screening.plan or {}).get("regions"):
         raise ServiceError(
             "There is no signed consent for this appointment, so no treatment can be recorded. "

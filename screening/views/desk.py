@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from screening import codes, link_status, messaging, selectors, services, sms
+from screening import codes, course_state, link_status, messaging, selectors, services, sms
 from screening.documents import DocumentError, documents_available, pdf_filename
 from screening.forms import (
     IntakeCancelForm,
@@ -37,15 +37,18 @@ def _day_from(request) -> datetime.date:
         return timezone.localdate()
 
 
-def board_state(intake: Intake) -> tuple[str, str]:
+def board_state(intake: Intake, cover: course_state.ConsentCover | None = None) -> tuple[str, str]:
     """(state, next action) for the front desk, from an intake annotated by
-    ``link_status.with_link_status`` (a draft's state is its link status)."""
+    ``link_status.with_link_status`` (a draft's state is its link status); ``cover`` is whether
+    a consent signed at an earlier visit of the course covers this one."""
     status = intake.status
     if status == Intake.Status.CANCELLED:
         return "Cancelled", ""
     if status == Intake.Status.EXPIRED:
         return "Link expired", "Create a new link"
     if status == Intake.Status.DRAFT:
+        if selectors.today_check_pending(intake):
+            return "Today check pending", "Hand over the tablet for today's questions"
         state = link_status.link_status(intake)
         return state.label, state.next_action
     if status == Intake.Status.SUBMITTED:
@@ -57,6 +60,10 @@ def board_state(intake: Intake) -> tuple[str, str]:
         return intake.get_decision_display(), "No needling today"
     if intake.awaiting_cosignature:
         return "Cleared", "Waiting for the practitioner's signature"
+    if cover is not None and cover.in_place:
+        return cover.label, "Print aftercare"
+    if cover is not None and cover.consent is not None:
+        return "Cleared", "New consent needed"
     return "Cleared", "Ready to sign"
 
 
@@ -88,11 +95,22 @@ def board(request):
     if not show_cancelled:
         intakes = intakes.exclude(status=Intake.Status.CANCELLED)
     now = timezone.now()
+    intakes = list(intakes)
+    # A cleared visit of a course may be covered by a consent signed at an earlier one: one
+    # query for the day's patients.
+    cleared = [i for i in intakes if i.status == Intake.Status.REVIEWED]
+    consents = course_state.course_consents({i.patient_id for i in cleared}) if cleared else {}
+    covers = {
+        i.pk: course_state.consent_cover(i, consent=consents[i.patient_id])
+        for i in cleared
+        if i.patient_id in consents
+    }
     rows = [
         {
             "intake": intake,
-            "state": board_state(intake),
+            "state": board_state(intake, covers.get(intake.pk)),
             "link": link_status.link_status(intake, now),
+            "today_pending": selectors.today_check_pending(intake),
         }
         for intake in intakes
     ]
@@ -140,6 +158,7 @@ def intake_new(request):
                 appointment_at=form.appointment_at(),
                 practitioner=data["practitioner"],
                 allow_same_day=data["allow_same_day"],
+                start=data["start"] or "auto",
                 request=request,
             )
         except services.SameDayIntake as exc:
@@ -503,6 +522,7 @@ def _documents_page(request, intake, paper_form, status=200):
                 (c for c in consents if c.status == Consent.Status.AWAITING_PRACTITIONER), None
             ),
             "paper_form": paper_form,
+            "course_cover": course_state.consent_cover(intake),
             "missing_clinic_details": ClinicSettings.load().missing_document_details(),
             "preparation_failures": prepared.preparation_failures(intake) if available else [],
         },

@@ -327,6 +327,8 @@ def step(request, public_id, section_id, page=1):
             return redirect("patient:done", intake.public_id)
         if not section.items:
             return _welcome(request, intake, state, section)
+        if section.id == selectors.TODAY_SECTION and not selectors.today_window_open(intake):
+            return _today_later(request, intake, state, section, page)
         action = request.POST.get("action", "next")
         # "Change" on "Check and send" edits this page and comes straight back there.
         changing = request.GET.get("change") == "1" or request.POST.get("change") == "1"
@@ -370,6 +372,35 @@ def step(request, public_id, section_id, page=1):
     )
 
 
+def _today_later(request, intake, state, section, page):
+    """ "How you are today" opened more than a day before the appointment: these questions are
+    about the day itself, so they wait. The patient goes on with the rest."""
+    index = PAGE_INDEX[(section.id, page)]
+    following = next(
+        (
+            (s, n)
+            for s, n in PAGES[index + 1 :]
+            if s.id != section.id and not selectors.page_done(intake, s, n)
+        ),
+        None,
+    )
+    if request.method == "POST":
+        if following is None:
+            return redirect("patient:review", intake.public_id)
+        return redirect(page_url(intake, following[0].id, following[1]))
+    return render(
+        request,
+        "screening/patient/today_later.html",
+        _context(
+            intake,
+            state,
+            section=section,
+            step_number=STEP_INDEX[section.id] + 1,
+            opens=selectors.today_window_opens(intake),
+        ),
+    )
+
+
 @require_POST
 def draft(request, public_id, section_id, page):
     """Answers saved as the patient goes (JavaScript, on change): nothing typed is lost when
@@ -385,6 +416,8 @@ def draft(request, public_id, section_id, page):
         return JsonResponse({"saved": False}, status=403)
     section = _page_or_404(section_id, page)
     if intake.status != Intake.Status.DRAFT or not section.items:
+        return JsonResponse({"saved": False}, status=409)
+    if section.id == selectors.TODAY_SECTION and not selectors.today_window_open(intake):
         return JsonResponse({"saved": False}, status=409)
     try:
         expected = int(request.POST.get("version", ""))
@@ -419,14 +452,111 @@ def _after_save(intake, section, page, action, *, changing=False) -> str:
     if action == "back":
         previous_section, previous_page = PAGES[max(index - 1, 0)]
         return page_url(intake, previous_section.id, previous_page)
+    if intake.kind == Intake.Kind.CHECKIN:
+        # A check-in walks only the parts the patient said had changed, and "today".
+        return _resume_url(intake)
     if index + 1 < len(PAGES):
         next_section, next_page = PAGES[index + 1]
         return page_url(intake, next_section.id, next_page)
     return reverse("patient:review", args=[intake.public_id])
 
 
+CHECKIN_CHOICES = (("same", "Yes, still true"), ("changed", "No, something has changed"))
+
+
+def _checkin_lines(rows: list[dict]) -> dict:
+    """A section's earlier answers, short enough to read on a phone in a minute: each answer
+    that says something, with its details ("Blood-thinning medicine: Yes. Warfarin ..."), and
+    the plain noes in one line."""
+    said, noes = [], []
+    for row in rows:
+        label = questionnaire.ANSWER_LABELS.get(row["item"].id, row["item"].title)
+        details = [d for d in row["details"] if d["answered"]]
+        if not row["answered"] and not details:
+            continue
+        if row["answer"] == "No" and not details:
+            noes.append(label)
+        else:
+            said.append({"label": label, "answer": row["answer"], "details": details})
+    return {"said": said, "noes": noes}
+
+
+def _checkin(request, intake, state, section):
+    """Step 1 for a returning patient: each part of their earlier answers, in words, to
+    confirm ("still true") or to open again filled in ("something has changed"). The "today"
+    questions are asked afresh after it."""
+    sections = services.checkin_sections()
+    summaries = {
+        entry["section"].id: entry
+        for entry in section_summaries(
+            intake.answers, thresholds=selectors.clinic_thresholds(), patient=True
+        )
+    }
+    posted = request.POST if request.method == "POST" else {}
+    chosen = {s.id: posted.get(f"part_{s.id}", "") for s in sections}
+    completed_by = posted.get("completed_by", intake.completed_by)
+    errors = []
+    if request.method == "POST":
+        if completed_by not in dict(COMPLETED_BY_CHOICES):
+            errors.append(
+                {"anchor": "completed_by_self", "text": _("Tell us who is filling in this form.")}
+            )
+        for part in sections:
+            if chosen[part.id] not in dict(CHECKIN_CHOICES):
+                errors.append(
+                    {
+                        "anchor": f"part_{part.id}_same",
+                        "text": _("Tell us if “%(part)s” is still true.") % {"part": part.title},
+                        "part": part.id,
+                    }
+                )
+        if not errors:
+            try:
+                services.intake_checkin(
+                    intake=intake,
+                    still_true=[p.id for p in sections if chosen[p.id] == "same"],
+                    changed=[p.id for p in sections if chosen[p.id] == "changed"],
+                    completed_by=completed_by,
+                    request=request,
+                )
+            except services.ServiceError:
+                return redirect("patient:done", intake.public_id)
+            intake.refresh_from_db()
+            return redirect(_resume_url(intake))
+    parts = [
+        {
+            "section": part,
+            **_checkin_lines(summaries[part.id]["items"]),
+            "chosen": chosen[part.id],
+            "error": next((e["text"] for e in errors if e.get("part") == part.id), ""),
+        }
+        for part in sections
+    ]
+    previous = intake.previous
+    return render(
+        request,
+        "screening/patient/checkin.html",
+        _context(
+            intake,
+            state,
+            section=section,
+            step_number=1,
+            parts=parts,
+            choices=COMPLETED_BY_CHOICES,
+            checkin_choices=CHECKIN_CHOICES,
+            selected=completed_by,
+            completed_by_error=any(e["anchor"] == "completed_by_self" for e in errors),
+            errors=errors,
+            previous_sent=previous.submitted_at if previous else None,
+        ),
+        status=400 if errors else 200,
+    )
+
+
 def _welcome(request, intake, state, section):
     """Step 1: what dry needling is, and who is filling in the form."""
+    if intake.kind == Intake.Kind.CHECKIN:
+        return _checkin(request, intake, state, section)
     error = ""
     if request.method == "POST":
         completed_by = request.POST.get("completed_by", "")
@@ -484,6 +614,9 @@ def review(request, public_id):
             step_number=TOTAL_STEPS,
             summary=answer_summary(intake),
             missing=_missing_links(intake),
+            today_waits=missing == [selectors.TODAY_SECTION]
+            and not selectors.today_window_open(intake),
+            today_opens=selectors.today_window_opens(intake),
         ),
         status=400 if request.method == "POST" and (form.errors or missing) else 200,
     )

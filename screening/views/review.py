@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib import messages
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Value, When
 from django.shortcuts import redirect, render
@@ -9,9 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from screening import answers_display, review_display, selectors, services
+from screening import answers_display, course_state, review_display, selectors, services
 from screening.documents import consent_context, consent_wording
-from screening.engine import questionnaire, regions, rules, sources
+from screening.engine import course, questionnaire, regions, rules, sources
 from screening.forms import (
     DecisionForm,
     PlanForm,
@@ -309,9 +311,8 @@ def _detail_context(request, intake: Intake, **forms) -> dict:
         "lung_regions": [regions.label(r) for r in lung_regions],
         "plan_techniques": [regions.TECHNIQUES[t].label for t in intake.plan_techniques],
         "plan_regions": [regions.label(r) for r in intake.plan_regions],
-        "answers": answers_display.section_summaries(
-            intake.answers, thresholds=thresholds, patient=False
-        ),
+        "answers": _answers_with_age(intake, thresholds),
+        "since_last": _since_last(intake, findings, thresholds),
         "history": {
             "screenings": intake.screenings.select_related("created_by").order_by("-created_at")[
                 :20
@@ -319,6 +320,54 @@ def _detail_context(request, intake: Intake, **forms) -> dict:
             "resolutions": intake.resolutions.select_related("created_by").order_by("-created_at"),
             "decisions": intake.decisions.select_related("decided_by", "reopened_by"),
         },
+    }
+
+
+OLD_ANSWER = datetime.timedelta(hours=24)
+
+
+def _answers_with_age(intake: Intake, thresholds) -> list[dict]:
+    """The answers in words, each marked with when it was given when that is over a day ago
+    (a check-in's confirmed answers count from the confirmation)."""
+    summaries = answers_display.section_summaries(
+        intake.answers, thresholds=thresholds, patient=False
+    )
+    now = timezone.now()
+    for entry in summaries:
+        for row in entry["items"]:
+            when = selectors.answered_when(intake, row["item"].id)
+            row["answered_at"] = when if when is not None and now - when > OLD_ANSWER else None
+    return summaries
+
+
+def _since_last(intake: Intake, findings: list[dict], thresholds) -> dict | None:
+    """What changed since the patient's previous visit: answers, flags, plan, and whether the
+    consent signed then still covers this visit. None at a first visit."""
+    previous = selectors.previous_visit(intake)
+    if previous is None:
+        return None
+    previous_screening = selectors.latest_screening(previous)
+    return {
+        "previous": previous,
+        "answers": review_display.answer_changes(
+            previous.answers, intake.answers, thresholds=thresholds
+        ),
+        "flags": course.flag_differences(
+            course.flag_levels(previous_screening.findings if previous_screening else []),
+            course.flag_levels(findings),
+        ),
+        "plan": review_display.plan_changes(
+            {"techniques": previous.plan_techniques, "regions": previous.plan_regions},
+            intake.plan_techniques,
+            intake.plan_regions,
+        )
+        if intake.plan_regions
+        else None,
+        "previous_plan": {
+            "techniques": [regions.TECHNIQUES[t].label for t in previous.plan_techniques],
+            "regions": [regions.label(r) for r in previous.plan_regions],
+        },
+        "consent": course_state.consent_cover(intake),
     }
 
 

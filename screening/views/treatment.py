@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from screening import selectors, services
+from screening import course_state, selectors, services
 from screening.engine import regions
 from screening.forms import (
     AFTERCARE_SYMPTOM_CHOICES,
@@ -57,7 +57,7 @@ def _symptom_words(symptoms) -> list[str]:
 
 def _page(request, intake, *, treatment_form=None, event_form=None, call_form=None, status=200):
     record = TreatmentRecord.objects.filter(intake=intake).first()
-    consent = selectors.signed_consent(intake)
+    consent = course_state.consent_in_force(intake)
     check = AftercareCheck.objects.filter(intake=intake).first()
     plan = (consent.screening.plan if consent is not None else None) or {}
     context = {

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from screening.engine import questionnaire, rules
 from screening.models import Intake, ScreeningResult
 from screening.permissions import Role
 from tests.conftest import (
     PASSWORD,
+    later_today,
     make_intake,
     make_link,
     make_patient,
@@ -209,7 +209,9 @@ def test_wizard_on_a_phone_resumes_after_closing_and_screens_the_answers(live_se
 
 def test_tablet_hand_over_from_front_desk_to_patient_and_back(live_server, page_factory):
     make_user(Role.FRONT_DESK, "desk-tablet")
-    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    # Later today: on the tablet at the clinic the "How you are today" questions are asked, as
+    # they are within a day before the appointment.
+    appointment = later_today()
     page = page_factory(*TABLET)
 
     page.goto(live_server.url + reverse("accounts:login"))
@@ -220,8 +222,8 @@ def test_tablet_hand_over_from_front_desk_to_patient_and_back(live_server, page_
     page.goto(live_server.url + reverse("desk:intake_new"))
     page.get_by_label("Patient's full name").fill("Sam Tablet")
     page.get_by_label("Date of birth").fill(DOB.isoformat())
-    page.get_by_label("Appointment date").fill(tomorrow.isoformat())
-    page.get_by_label("Appointment time").fill("09:15")
+    page.get_by_label("Appointment date").fill(appointment.date().isoformat())
+    page.get_by_label("Appointment time").fill(f"{appointment:%H:%M}")
     page.get_by_role("button", name="Create intake").click()
     page.wait_for_url("**/desk/intakes/*/")
     intake = Intake.objects.get(patient__full_name="Sam Tablet")

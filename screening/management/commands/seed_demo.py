@@ -40,3 +40,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Created {summary.intakes_created} demo intakes.")
         else:
             self.stdout.write("Demo intakes already present; nothing added.")
+        if summary.course_patient:
+            self.stdout.write(
+                f"Returning patient: {summary.course_patient}, seen today (consent signed) and "
+                "checked in for tomorrow with a new blood thinner (see tomorrow's queue)."
+            )
