@@ -35,7 +35,7 @@ from screening.wording import item_title
 # change what a patient reads or agrees to (a new risk, a new frequency, a reworded statement).
 # Layout-only changes (spacing, fonts, colours) do not bump it. Format:
 # "consent-<year>.<month>-<n>", n restarting at 1 each month.
-CONSENT_TEXT_VERSION = "consent-2026.12-1"
+CONSENT_TEXT_VERSION = "consent-2026.12-2"  # -2: the course lasts a set number of months
 
 # Likewise for the aftercare sheet (printed in its footer, not stored).
 AFTERCARE_TEXT_VERSION = "aftercare-2026.11-1"
@@ -430,6 +430,7 @@ def consent_context(intake: Intake, *, consent: Consent | None = None) -> dict:
         **base.common(),
         "document_title": "Consent to dry needling",
         "text_version": CONSENT_TEXT_VERSION,
+        "valid_months": base.clinic.consent_valid_months,
         "techniques": [
             {
                 "id": t,

@@ -757,9 +757,31 @@ def all_patient_pages(client) -> list[Page]:
     answers["interpreter_needed"] = {"answer": True, "language": "Polish"}
     Intake.objects.filter(pk=intake.pk).update(answers=answers)
     sign_consent(walker, intake, error_states=True)
+    _returning_patient(walker, intake)
     _links_that_no_longer_work(walker)
     _aftercare_checks(walker)
     return walker.pages
+
+
+def _returning_patient(walker: Walker, earlier: Intake) -> None:
+    """A returning patient's check-in on the tablet, three days before the appointment: the
+    check-in empty (its errors), then every part still true; the "today" questions, which wait
+    for the day; and "Check and send", which says so."""
+    intake = services.intake_create(
+        actor=front_desk(),
+        full_name=earlier.patient.full_name,
+        date_of_birth=earlier.patient.date_of_birth,
+        appointment_at=timezone.now() + datetime.timedelta(days=3),
+    )
+    verify = hand_over_tablet(walker, intake)
+    checkin = confirm_identity(walker, verify, intake.patient.date_of_birth)
+    form = own_form(checkin)
+    walker.try_submit(checkin, form, fill(form, blank, action="next"), "errors")
+    parts = {f"part_{section.id}": "same" for section in services.checkin_sections()}
+    today = walker.submit(
+        checkin, form, fill(form, blank, action="next", completed_by="self", **parts)
+    )
+    walker.submit(today, own_form(today), fill(own_form(today), blank, action="next"))
 
 
 def _links_that_no_longer_work(walker: Walker) -> None:

@@ -186,6 +186,7 @@ def intake_detail(request, public_id):
         {
             "intake": intake,
             "links": intake.links.order_by("-created_at")[:5],
+            "today_pending": selectors.today_check_pending(intake),
             **_send_context(intake),
         },
     )

@@ -545,7 +545,9 @@ def _checkin(request, intake, state, section):
             choices=COMPLETED_BY_CHOICES,
             checkin_choices=CHECKIN_CHOICES,
             selected=completed_by,
-            completed_by_error=any(e["anchor"] == "completed_by_self" for e in errors),
+            completed_by_error=next(
+                (e["text"] for e in errors if e["anchor"] == "completed_by_self"), ""
+            ),
             errors=errors,
             previous_sent=previous.submitted_at if previous else None,
         ),
