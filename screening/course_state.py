@@ -29,13 +29,16 @@ _COURSE_CONSENT_FIELDS = (
 
 
 def course_consents(patient_ids):
-    """{patient id: their most recent signed consent, from any visit} in one query."""
+    """{patient id: their most recent signed consent, from any visit} in one query. Only a
+    visit that still stands signed counts: one reopened (its decision under review again) or
+    cancelled afterwards covers nothing."""
     from screening.models import Consent
 
     latest = {}
     consents = (
         Consent.objects.filter(
             intake__patient_id__in=list(patient_ids),
+            intake__status=Intake.Status.SIGNED,
             status=Consent.Status.SIGNED,
             signed_at__isnull=False,
         )
@@ -62,7 +65,9 @@ def consent_scope(consent, *, valid_months: int | None = None) -> course.Consent
         valid_until=valid_until,
         text_version=consent.consent_text_version,
         techniques=frozenset(plan.get("techniques") or ()),
-        regions=regions.expand(plan.get("regions") or ()),
+        regions=regions.expand(
+            [r for r in plan.get("regions") or () if regions.is_region_or_alias(r)]
+        ),
         flags=course.flag_levels(consent.screening.findings),
     )
 
@@ -95,8 +100,10 @@ def consent_cover(
 ) -> ConsentCover:
     """Does the patient's latest signed consent cover this visit as it is planned now?
 
-    ``consent`` (from ``course_consents``) and ``flags`` ({item: level}, e.g. from the intake's
-    ``latest_flags``) spare the queries when the caller has them.
+    Judged on the day of the appointment (a consent that ends before it does not cover it),
+    unless ``today`` says otherwise. ``consent`` (from ``course_consents``) and ``flags``
+    ({item: level}, e.g. from the intake's ``latest_flags``) spare the queries when the caller
+    has them.
     """
     if consent is None:
         consent = course_consents([intake.patient_id]).get(intake.patient_id)
@@ -107,7 +114,7 @@ def consent_cover(
     scope = consent_scope(consent)
     gaps = course.consent_gaps(
         scope,
-        today=today or timezone.localdate(),
+        today=today or timezone.localtime(intake.appointment_at).date(),
         text_version=documents.CONSENT_TEXT_VERSION,
         techniques=intake.plan_techniques,
         region_ids=intake.plan_regions,
@@ -124,9 +131,13 @@ def consent_cover(
 
 def consent_in_force(intake: Intake):
     """The signed consent that covers this visit: its own, or the course's while it covers the
-    visit's plan and risks; None otherwise. The consent carries its screening's plan."""
+    visit's plan and risks, once the practitioner has cleared this visit (a visit not yet
+    screened, or not cleared, is covered by nothing); None otherwise. The consent carries its
+    screening's plan."""
     own = selectors.signed_consent(intake)
     if own is not None:
         return own
+    if not documents.documents_available(intake)[0]:
+        return None
     cover = consent_cover(intake)
     return cover.consent if cover.in_place else None

@@ -154,8 +154,10 @@ def plan_changes(before: dict | None, techniques, region_ids) -> dict:
     """Techniques and regions added to or dropped from the plan since the previous visit."""
     before = before or {}
     old_t, new_t = set(before.get("techniques") or ()), set(techniques)
-    old_r = regions.expand(before.get("regions") or ())
-    new_r = regions.expand(tuple(region_ids))
+    old_r = regions.expand(
+        [r for r in before.get("regions") or () if regions.is_region_or_alias(r)]
+    )
+    new_r = regions.expand([r for r in region_ids if regions.is_region_or_alias(r)])
     return {
         "techniques_added": [
             regions.TECHNIQUES[t].label for t in regions.TECHNIQUES if t in new_t - old_t

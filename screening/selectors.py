@@ -304,7 +304,13 @@ def previous_visit(intake: Intake) -> Intake | None:
     """The patient's last submitted intake before this one (the one a check-in started from,
     or else the latest earlier appointment that was sent)."""
     if intake.previous_id is not None:
-        return Intake.objects.select_related("patient").filter(pk=intake.previous_id).first()
+        previous = (
+            Intake.objects.filter(pk=intake.previous_id)
+            .exclude(status=Intake.Status.CANCELLED)
+            .first()
+        )
+        if previous is not None:
+            return previous
     return (
         Intake.objects.filter(
             patient_id=intake.patient_id,

@@ -15,7 +15,7 @@ from django.utils import timezone
 from screening import course_state, selectors, services
 from screening.engine import course, questionnaire, rules
 from screening.models import ClinicSettings, Intake
-from tests.conftest import open_as_patient
+from tests.conftest import make_step_data, open_as_patient
 from tests.factories import complete_answers, make_submitted_intake, resolve_and_clear, set_plan
 
 DAY = datetime.date(2026, 11, 3)
@@ -67,7 +67,7 @@ def test_a_changed_consent_text_needs_a_new_consent():
 
 
 def test_a_technique_or_region_outside_the_consent_needs_a_new_consent():
-    assert gaps(techniques=["manual_static", "electrical_stimulation"]) == [
+    assert gaps(techniques=["manual_static", "estim"]) == [
         course.TECHNIQUE_OUTSIDE
     ]
     assert gaps(region_ids=["lumbar", "neck_posterior"]) == [course.REGION_OUTSIDE]
@@ -87,14 +87,14 @@ def test_the_reasons_are_words_without_ids():
         scope(),
         today=DAY,
         text_version="consent-1",
-        techniques=["electrical_stimulation"],
+        techniques=["estim"],
         region_ids=["neck_posterior"],
         flags={"blood_thinner_use": rules.RELATIVE},
     )
     words = " ".join(gap.words for gap in reasons)
     assert "Blood-thinning medicine (precaution)" in words
     assert "Back of the neck" in words
-    for identifier in ("blood_thinner_use", "neck_posterior", "electrical_stimulation"):
+    for identifier in ("blood_thinner_use", "neck_posterior", "estim"):
         assert identifier not in words
 
 
@@ -445,3 +445,129 @@ def test_the_check_in_page_asks_every_part_and_names_what_is_missing(
     assert response["Location"] == reverse("patient:step", args=[second.public_id, "today"])
     second.refresh_from_db()
     assert selectors.missing_steps(second) == ["today", "bleeding"]
+
+
+# ---------------------------------------------------------------------------------------------
+# What a course consent does not cover (found in review)
+
+
+def test_a_course_consent_covers_no_treatment_before_the_visit_is_cleared(practitioner, front_desk):
+    first = first_visit(practitioner, front_desk)
+    draft = check_in(next_visit(front_desk, first))
+    assert course_state.consent_in_force(draft) is None
+    with pytest.raises(services.ServiceError, match="no signed consent"):
+        services.treatment_record(
+            actor=practitioner,
+            intake=draft,
+            techniques=["manual_static"],
+            regions_treated=["lumbar"],
+            duration_minutes=20,
+        )
+    # Screened but decided "not today": still nothing to treat under.
+    second = answer_section(draft, "today", complete_answers(draft))
+    second, _ = services.intake_submit(intake=second)
+    set_plan(second, practitioner, ["manual_static"], ["lumbar"])
+    second.refresh_from_db()
+    services.review_decide(
+        actor=practitioner,
+        intake=second,
+        decision=Intake.Decision.NOT_TODAY,
+        note="Feels unwell.",
+        expected_version=second.version,
+    )
+    second.refresh_from_db()
+    assert course_state.consent_in_force(second) is None
+
+
+def test_a_consent_of_a_visit_reopened_or_cancelled_since_covers_nothing(practitioner, front_desk):
+    first = first_visit(practitioner, front_desk)
+    second = check_in(next_visit(front_desk, first))
+    assert course_state.consent_cover(second).consent is not None
+    services.review_reopen(
+        actor=practitioner,
+        intake=first,
+        reason="Plan to change.",
+        expected_version=first.version,
+    )
+    assert course_state.consent_cover(second).consent is None
+    first.refresh_from_db()
+    services.intake_cancel(
+        actor=front_desk, intake=first, reason="Did not come.", expected_version=first.version
+    )
+    assert course_state.consent_cover(second).consent is None
+
+
+def test_a_consent_ending_before_the_appointment_does_not_cover_it(practitioner, front_desk):
+    first = first_visit(practitioner, front_desk)
+    second = check_in(next_visit(front_desk, first))
+    consent = first.consents.get()
+    # Booked for the day after the consent's last day: judged on the appointment's day.
+    Intake.objects.filter(pk=second.pk).update(
+        appointment_at=timezone.make_aware(
+            datetime.datetime.combine(
+                consent.valid_until + datetime.timedelta(days=1), datetime.time(10)
+            )
+        )
+    )
+    second.refresh_from_db()
+    assert [gap.kind for gap in course_state.consent_cover(second).gaps] == [course.EXPIRED]
+
+
+def test_the_check_in_is_judged_on_the_appointments_day(practitioner, front_desk):
+    first = first_visit(practitioner, front_desk)
+    months = ClinicSettings.load().full_questionnaire_months
+    later = course.add_months(timezone.localdate(first.submitted_at), months)
+    booked = services.intake_create(
+        actor=front_desk,
+        full_name=first.patient.full_name,
+        date_of_birth=first.patient.date_of_birth,
+        appointment_at=timezone.make_aware(datetime.datetime.combine(later, datetime.time(10))),
+    )
+    assert booked.kind == Intake.Kind.FULL
+    assert booked.previous == first
+
+
+def test_sent_today_answers_that_the_moved_appointment_outdates_are_flagged_on_the_review(
+    client, practitioner, front_desk
+):
+    first = first_visit(practitioner, front_desk)
+    second = check_in(next_visit(front_desk, first))
+    second = answer_section(second, "today", complete_answers(second))
+    second, _ = services.intake_submit(intake=second)
+    client.force_login(practitioner)
+    url = reverse("review:intake", args=[second.public_id])
+    assert 'id="stale-today"' not in client.get(url).content.decode()
+    Intake.objects.filter(pk=second.pk).update(
+        appointment_at=second.appointment_at + datetime.timedelta(days=3)
+    )
+    page = client.get(url).content.decode()
+    assert 'id="stale-today"' in page
+    assert "Unwell today" in page
+
+
+def test_a_check_in_days_ahead_shows_the_waiting_today_page_once(client, practitioner, front_desk):
+    first = first_visit(practitioner, front_desk)
+    second = next_visit(front_desk, first, hours=72)
+    open_as_patient(client, second)
+    data = {f"part_{s.id}": "same" for s in services.checkin_sections()}
+    data.update(completed_by="self", part_bleeding="changed")
+    welcome = reverse("patient:step", args=[second.public_id, "welcome"])
+    today = reverse("patient:step", args=[second.public_id, "today"])
+    assert client.post(welcome, data)["Location"] == today
+    bleeding = reverse("patient:step", args=[second.public_id, "bleeding"])
+    assert client.post(today, {"action": "next"})["Location"] == bleeding
+    response = client.post(bleeding, make_step_data("bleeding"))
+    assert response["Location"] == reverse("patient:page", args=[second.public_id, "bleeding", 2])
+    response = client.post(
+        reverse("patient:page", args=[second.public_id, "bleeding", 2]),
+        make_step_data("bleeding"),
+    )
+    # Not the waiting page again: on to "Check and send", which says today's questions wait.
+    assert response["Location"] == reverse("patient:review", args=[second.public_id])
+
+
+def test_earlier_visits_with_ids_a_later_version_dropped_do_not_break_the_comparisons():
+    changes = course.flag_differences({"an_old_item": rules.RELATIVE}, {})
+    assert [c.label for c in changes] == ["A question no longer asked"]
+    old_scope = scope(regions=frozenset({"lumbar", "an_old_region"}))
+    assert gaps(old_scope) == []

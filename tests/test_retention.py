@@ -152,7 +152,7 @@ def test_real_run_erases_the_listed_patients_and_keeps_the_audit_chain(old_and_r
         None,
     )
     intake.refresh_from_db()
-    assert intake.answers == {} and intake.clinician_answers == {}
+    assert intake.answers == {} and intake.clinician_answers == {} and intake.answered_at == {}
     assert intake.decision == Intake.Decision.CLEARED_WITH_MODIFICATIONS  # coded facts stay
     for screening in intake.screenings.all():
         assert screening.answers == {}

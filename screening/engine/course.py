@@ -73,6 +73,20 @@ class Gap:
     words: str
 
 
+def _label(item_id: str) -> str:
+    """The short label of an item; a neutral phrase for one a later questionnaire dropped."""
+    if item_id in questionnaire.ANSWER_LABELS:
+        return questionnaire.ANSWER_LABELS[item_id]
+    if item_id in questionnaire.ITEMS:
+        return questionnaire.ITEMS[item_id].title
+    return "A question no longer asked"
+
+
+def _known_regions(region_ids: Iterable[str]) -> frozenset[str]:
+    """The regions of ``region_ids`` this version knows (a stored plan may be older)."""
+    return regions.expand([r for r in region_ids if regions.is_region_or_alias(r)])
+
+
 def _day(value: datetime.date) -> str:
     return f"{value.day} {value:%b %Y}"
 
@@ -97,17 +111,17 @@ def consent_gaps(
     if text_version != scope.text_version:
         gaps.append(Gap(TEXT_CHANGED, "The consent form's text has changed since it was signed."))
     for technique in sorted(set(techniques) - scope.techniques):
-        label = regions.TECHNIQUES[technique].label if technique in regions.TECHNIQUES else ""
+        if technique not in regions.TECHNIQUES:
+            continue
+        label = regions.TECHNIQUES[technique].label
         gaps.append(Gap(TECHNIQUE_OUTSIDE, f"A planned technique was not consented to: {label}."))
-    for region in regions.ordered(
-        regions.expand(tuple(region_ids)) - regions.expand(scope.regions)
-    ):
+    for region in regions.ordered(_known_regions(region_ids) - _known_regions(scope.regions)):
         gaps.append(
             Gap(REGION_OUTSIDE, f"A planned area was not consented to: {regions.label(region)}.")
         )
     for item, level in sorted(flags.items(), key=lambda pair: -_LEVEL_RANK[pair[1]]):
         held = scope.flags.get(item)
-        label = questionnaire.ANSWER_LABELS.get(item) or questionnaire.item(item).title
+        label = _label(item)
         if held is None:
             gaps.append(
                 Gap(NEW_FLAG, f"A new risk since the consent: {label} ({LEVEL_WORDS[level]}).")
@@ -146,8 +160,7 @@ def flag_differences(before: Mapping[str, str], after: Mapping[str, str]) -> lis
     for item in set(before) | set(after):
         old, new = before.get(item), after.get(item)
         if old != new:
-            label = questionnaire.ANSWER_LABELS.get(item) or questionnaire.item(item).title
-            changes.append(FlagChange(item, label, old, new))
+            changes.append(FlagChange(item, _label(item), old, new))
     return sorted(
         changes,
         key=lambda c: (-max(_LEVEL_RANK.get(c.after, -1), _LEVEL_RANK.get(c.before, -1)), c.label),

@@ -145,7 +145,9 @@ def intake_create(
                 "second one.",
                 same_day,
             )
-        kind, previous = returning_start(patient, start)
+        kind, previous = returning_start(
+            patient, start, today=timezone.localtime(appointment_at).date()
+        )
         intake = Intake.objects.create(
             patient=patient,
             appointment_at=appointment_at,
@@ -180,10 +182,10 @@ def last_sent_intake(patient) -> Intake | None:
 def returning_start(patient, start: str = START_AUTO, *, today=None) -> tuple[str, Intake | None]:
     """(kind, previous intake) for a new intake of ``patient``.
 
-    With a sent questionnaire younger than the clinic's ``full_questionnaire_months``, "auto"
-    gives a check-in; older, the full questionnaire filled in with it. The desk may choose
-    either kind for a returning patient; a patient with nothing sent gets the full
-    questionnaire, empty.
+    With a sent questionnaire younger than the clinic's ``full_questionnaire_months`` on
+    ``today`` (the appointment's day), "auto" gives a check-in; older, the full questionnaire
+    filled in with it. The desk may choose either kind for a returning patient; a patient with
+    nothing sent gets the full questionnaire, empty.
     """
     if start not in (START_AUTO, START_CHECKIN, START_FULL):
         raise ServiceError("Choose a check-in or the full questionnaire.")
@@ -209,7 +211,12 @@ def _carried_answers(previous: Intake | None, patient, appointment_at) -> dict:
     if previous is None:
         return {}
     today_items = set(questionnaire.SECTIONS_BY_ID[selectors.TODAY_SECTION].items)
-    kept = {k: v for k, v in previous.answers.items() if k not in today_items}
+    # Items a later questionnaire dropped are not carried over.
+    kept = {
+        k: v
+        for k, v in previous.answers.items()
+        if k not in today_items and k in questionnaire.ITEMS
+    }
     age = (
         patient.age_on(timezone.localtime(appointment_at).date())
         if "minor_patient" in kept

@@ -246,6 +246,7 @@ def _erase_intakes(intake_ids: list[int]) -> None:
     Intake.objects.filter(pk__in=intake_ids).update(
         answers={},
         clinician_answers={},
+        answered_at={},
         cancel_reason="",
         # An edit form opened before the erasure now meets a conflict instead of writing back.
         version=models.F("version") + 1,

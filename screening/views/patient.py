@@ -81,22 +81,25 @@ def page_url(intake: Intake, section_id: str, page: int = 1) -> str:
     return reverse("patient:page", args=[intake.public_id, section_id, page])
 
 
-def _resume_page(intake: Intake) -> tuple | None:
-    """The first page not finished, as (section, page), or None when every page is."""
+def _resume_page(intake: Intake, *, skip_waiting_today: bool = False) -> tuple | None:
+    """The first page not finished, as (section, page), or None when every page is.
+    ``skip_waiting_today``: pass over "How you are today" while it waits for the day."""
     if "welcome" not in intake.completed_steps:
         return STEPS[0], 1
     missing = selectors.missing_pages(intake)
+    if skip_waiting_today and not selectors.today_window_open(intake):
+        missing = [page for page in missing if page[0] != selectors.TODAY_SECTION]
     if missing:
         section_id, page = missing[0]
         return questionnaire.SECTIONS_BY_ID[section_id], page
     return None
 
 
-def _resume_url(intake: Intake) -> str:
+def _resume_url(intake: Intake, *, skip_waiting_today: bool = False) -> str:
     """Where a returning patient continues: the first unfinished page, or the review page."""
     if intake.status != Intake.Status.DRAFT:
         return reverse("patient:done", args=[intake.public_id])
-    resume = _resume_page(intake)
+    resume = _resume_page(intake, skip_waiting_today=skip_waiting_today)
     if resume is None:
         return reverse("patient:review", args=[intake.public_id])
     return page_url(intake, resume[0].id, resume[1])
@@ -453,8 +456,9 @@ def _after_save(intake, section, page, action, *, changing=False) -> str:
         previous_section, previous_page = PAGES[max(index - 1, 0)]
         return page_url(intake, previous_section.id, previous_page)
     if intake.kind == Intake.Kind.CHECKIN:
-        # A check-in walks only the parts the patient said had changed, and "today".
-        return _resume_url(intake)
+        # A check-in walks only the parts the patient said had changed, and "today" (once it
+        # can be answered; the page that says it waits is shown once, after the check-in).
+        return _resume_url(intake, skip_waiting_today=True)
     if index + 1 < len(PAGES):
         next_section, next_page = PAGES[index + 1]
         return page_url(intake, next_section.id, next_page)

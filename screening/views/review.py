@@ -313,6 +313,13 @@ def _detail_context(request, intake: Intake, **forms) -> dict:
         "plan_regions": [regions.label(r) for r in intake.plan_regions],
         "answers": _answers_with_age(intake, thresholds),
         "since_last": _since_last(intake, findings, thresholds),
+        # Sent, then the appointment moved later: today's answers are not from the day.
+        "stale_today": [
+            questionnaire.ANSWER_LABELS.get(item_id, item_id)
+            for item_id in selectors.stale_today_items(intake)
+        ]
+        if intake.status != Intake.Status.DRAFT
+        else [],
         "history": {
             "screenings": intake.screenings.select_related("created_by").order_by("-created_at")[
                 :20
