@@ -67,9 +67,7 @@ def test_a_changed_consent_text_needs_a_new_consent():
 
 
 def test_a_technique_or_region_outside_the_consent_needs_a_new_consent():
-    assert gaps(techniques=["manual_static", "estim"]) == [
-        course.TECHNIQUE_OUTSIDE
-    ]
+    assert gaps(techniques=["manual_static", "estim"]) == [course.TECHNIQUE_OUTSIDE]
     assert gaps(region_ids=["lumbar", "neck_posterior"]) == [course.REGION_OUTSIDE]
 
 

@@ -161,6 +161,18 @@ def test_significant_events_listed_most_recent_first(clinic):
     ]
 
 
+def test_the_pages_stored_list_matches_the_exports_query(clinic):
+    """The page lists the significant events whose keys were stored with the counts; the CSV
+    queries them anew. Both give the same events in the same order, stored or not."""
+    for _ in range(2):  # counted now, then read from the stored counts
+        page = safety.safety_report(start=START, end=END)
+        export = safety.safety_report(
+            start=START, end=END, significant_listed=safety.SIGNIFICANT_EXPORTED
+        )
+        assert page.significant_events == export.significant_events
+        assert len(page.significant_events) == 2
+
+
 def test_report_with_no_treatments_divides_by_nothing():
     report = safety.safety_report(start=START, end=END)
 
@@ -183,12 +195,13 @@ def test_report_uses_a_fixed_number_of_queries_and_later_views_read_the_stored_c
     with CaptureQueriesContext(connection) as second:
         warm = safety.safety_report(start=start, end=end)
 
-    # The data version (2), a miss, the four counts, storing them, the names, the significant
-    # events: a fixed number whatever the number of treatments.
-    assert len(first.captured_queries) <= 17
+    # The data version (3), a miss, the four counts, the latest significant events' keys,
+    # storing them, the names, the significant events: a fixed number whatever the number of
+    # treatments.
+    assert len(first.captured_queries) <= 19
     assert _count_queries(first) == 4
-    # The data version (2), the stored counts, the names and the significant events.
-    assert len(second.captured_queries) <= 5
+    # The data version (3), the stored counts, the names and the significant events.
+    assert len(second.captured_queries) <= 6
     assert _count_queries(second) == 0
     assert warm == cold
 

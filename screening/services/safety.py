@@ -213,22 +213,32 @@ def safety_report(
     ]
     report.by_practitioner = _by_practitioner(treatment_groups, event_groups)
     report.significant_count = totals["significant_events"]
-    # The period as a computed flag rather than a date range: the database then reads the few
-    # significant events first instead of walking the whole period's treatments by date.
+    if significant_listed <= SIGNIFICANT_LISTED:
+        # The page's list: the latest significant events were found when the counts were, so
+        # only those rows are read (by key).
+        listed = AdverseEvent.objects.filter(pk__in=counts["significant_ids"][:significant_listed])
+    else:
+        listed = _significant_in_period(since, until)
+    report.significant_events = _significant_events(listed, significant_listed)
+    return report
+
+
+def _significant_in_period(since, until):
+    """The period's significant events. The period as a computed flag rather than a date
+    range: the database then reads the few significant events first instead of walking the
+    whole period's treatments by date."""
     in_period = Case(
         When(treatment__treated_at__gte=since, treatment__treated_at__lt=until, then=Value(1)),
         default=Value(0),
         output_field=IntegerField(),
     )
-    report.significant_events = _significant_events(
-        AdverseEvent.objects.filter(significant_q()).alias(in_period=in_period).filter(in_period=1),
-        significant_listed,
+    return (
+        AdverseEvent.objects.filter(significant_q()).alias(in_period=in_period).filter(in_period=1)
     )
-    return report
 
 
 # The counts' stored form; a change to what _count returns needs a new number.
-FIGURES_FORMAT = 1
+FIGURES_FORMAT = 2  # 2: with the latest significant events' keys
 
 
 def _data_version() -> str:
@@ -236,10 +246,12 @@ def _data_version() -> str:
     its latest change, and the newest adverse event. Records and events are never deleted
     (protected foreign keys, no service deletes them), events are never edited, and every
     correction of a record goes through ``save()``, which moves ``updated_at``."""
-    treatments = TreatmentRecord.objects.aggregate(last=Max("pk"), changed=Max("updated_at"))
-    events = AdverseEvent.objects.aggregate(last=Max("pk"))
-    changed = treatments["changed"].isoformat() if treatments["changed"] else "-"
-    return f"{FIGURES_FORMAT}:{treatments['last']}:{changed}:{events['last']}"
+    # One MAX per query: SQLite answers a lone MIN or MAX from the index, but two aggregates in
+    # one query read the whole table.
+    last = TreatmentRecord.objects.aggregate(last=Max("pk"))["last"]
+    changed = TreatmentRecord.objects.aggregate(changed=Max("updated_at"))["changed"]
+    events = AdverseEvent.objects.aggregate(last=Max("pk"))["last"]
+    return f"{FIGURES_FORMAT}:{last}:{changed.isoformat() if changed else '-'}:{events}"
 
 
 def _stored_counts(since, until, month_ends: list) -> dict:
@@ -278,7 +290,7 @@ def _count(since, until, month_ends: list) -> dict:
     """Four counting queries over the period (JSON-ready, to be stored): treatments by
     (practitioner, techniques) and by month; events by type; events by (practitioner,
     techniques, month) with the number of distinct treatments having any, a mild and a
-    significant event."""
+    significant event; and the keys of the latest significant events the page lists."""
     treatments = TreatmentRecord.objects.filter(treated_at__gte=since, treated_at__lt=until)
     treatment_groups = list(
         treatments.values("practitioner", "techniques").annotate(n=Count("pk")).order_by()
@@ -310,11 +322,17 @@ def _count(since, until, month_ends: list) -> dict:
         )
         .order_by()
     )
+    significant_ids = list(
+        _significant_in_period(since, until)
+        .order_by("-treatment__treated_at", "-pk")
+        .values_list("pk", flat=True)[:SIGNIFICANT_LISTED]
+    )
     return {
         "treatment_groups": treatment_groups,
         "treatments_by_month": treatments_by_month,
         "by_type": by_type,
         "event_groups": event_groups,
+        "significant_ids": significant_ids,
     }
 
 
