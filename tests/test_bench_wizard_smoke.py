@@ -59,4 +59,8 @@ def test_the_wizard_bench_runs_end_to_end():
     summary = output[output.index("summary (") :]
     for label in LABELS:
         assert label in summary, output
+    # The prints went to the staff service; the shared-service and health-check figures beside.
+    assert "the staff service on :" in output, output
+    for label in ("(info) printing, one service", "(info) 10 health checks"):
+        assert label in summary, output
     assert "PASS" in summary or "MISS" in summary
