@@ -1198,15 +1198,6 @@ def main() -> int:
             )
             for n, statement in enumerate(figures["statements"], 1):
                 print(f"  {n}. {statement}")
-            locks = figures["statements"].count("SELECT pg_advisory_xact_lock")
-            if locks:
-                target = TARGET_GET_STATEMENTS if method == "GET" else TARGET_POST_STATEMENTS
-                print(
-                    f"  of which the audit chain's lock (PostgreSQL): {locks}; without it "
-                    f"{figures['count'] - locks}, "
-                    + ("still over" if figures["count"] - locks > target else "within")
-                    + f" the target of {target}"
-                )
             wire = figures["wire"]
             if wire is None:
                 print("  on the connection: not traced (libpq trace unavailable)")

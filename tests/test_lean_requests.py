@@ -80,12 +80,16 @@ def test_settings_changed_in_a_request_are_seen_by_the_next(client, clinic_admin
     assert "01632 960 999" in page
 
 
-def _step_queries(client, intake, method="get", data=None):
+def _step_sql(client, intake, method="get", data=None):
     url = step_url(intake, "bleeding", 1)
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url) if method == "get" else client.post(url, data)
     assert response.status_code == (200 if method == "get" else 302)
-    return [q["sql"].split()[0].upper() for q in queries.captured_queries]
+    return [q["sql"] for q in queries.captured_queries]
+
+
+def _step_queries(client, intake, method="get", data=None):
+    return [sql.split()[0].upper() for sql in _step_sql(client, intake, method, data)]
 
 
 def test_a_step_get_is_two_statements_however_far_the_patient_has_come(client):
@@ -125,25 +129,13 @@ def test_a_step_post_is_seven_statements_on_sqlite_however_far_the_patient_has_c
     later = _step_queries(client, done, "post", answers)
 
     assert first == later
-    if connection.vendor == "sqlite":
-        # The session; then in one transaction: the link with its intake (locked: SQLite's
-        # IMMEDIATE transaction) and patient, the page's answers, the audit chain's head and
-        # the new audit event.
-        assert first == ["SELECT", "BEGIN", "SELECT", "UPDATE", "SELECT", "INSERT", "COMMIT"]
-    else:
-        # PostgreSQL: the same, with the intake row locked by the access check's SELECT ...
-        # FOR UPDATE, plus the audit chain's advisory lock (SELECT pg_advisory_xact_lock)
-        # before the chain's head is read, which keeps two writers from linking to one row.
-        assert first == [
-            "SELECT",
-            "BEGIN",
-            "SELECT",
-            "UPDATE",
-            "SELECT",
-            "SELECT",
-            "INSERT",
-            "COMMIT",
-        ], first
+    # The session; then in one transaction: the link with its intake (locked: SQLite's
+    # IMMEDIATE transaction, PostgreSQL's SELECT ... FOR UPDATE) and patient, the page's
+    # answers, the audit chain's head and the new audit event. On PostgreSQL the head comes
+    # from screening_audit_chain_head(), which takes the chain's advisory lock first.
+    assert first == ["SELECT", "BEGIN", "SELECT", "UPDATE", "SELECT", "INSERT", "COMMIT"], first
+    if connection.vendor == "postgresql":
+        assert "screening_audit_chain_head" in _step_sql(client, done, "post", answers)[4]
 
 
 def test_settings_changed_elsewhere_are_read_again_by_the_next_patient_page(client):

@@ -15,14 +15,27 @@ PATIENT_ACTOR = "patient"
 _CHAIN_LOCK_KEY = 0x0A0D17
 
 
-def _lock_chain(using: str) -> None:
-    """Hold the chain's head until this transaction ends, so two writers never link to the
-    same previous row. PostgreSQL: a transaction-level advisory lock. SQLite: transactions
-    begin IMMEDIATE (clinic.settings), which already serialises every writer."""
+def _chain_head(using: str) -> str:
+    """The latest row's hash (GENESIS for none), with the chain's head held until this
+    transaction ends, so two writers never link to the same previous row.
+
+    PostgreSQL: one statement, ``screening_audit_chain_head`` (migration 0023), which takes a
+    transaction-level advisory lock and then reads the head in a statement of its own, whose
+    snapshot sees the previous holder's row. SQLite: transactions begin IMMEDIATE
+    (clinic.settings), which already serialises every writer; the head is read after."""
     connection = connections[using]
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+            cursor.execute("SELECT screening_audit_chain_head(%s)", [_CHAIN_LOCK_KEY])
+            head = cursor.fetchone()[0]
+    else:
+        head = (
+            AuditEvent.objects.using(using)
+            .order_by("-pk")
+            .values_list("row_hash", flat=True)
+            .first()
+        )
+    return head or audit_chain.GENESIS
 
 
 def audit_record(
@@ -61,13 +74,7 @@ def audit_record(
     using = router.db_for_write(AuditEvent)
     # No savepoint: inside a caller's transaction the event stands or falls with its change.
     with transaction.atomic(using=using, savepoint=False):
-        _lock_chain(using)
-        event.prev_hash = (
-            AuditEvent.objects.using(using)
-            .order_by("-pk")
-            .values_list("row_hash", flat=True)
-            .first()
-        ) or audit_chain.GENESIS
+        event.prev_hash = _chain_head(using)
         event.row_hash = audit_chain.row_hash(_fields(event), event.prev_hash)
         event.save(using=using)
     return event
