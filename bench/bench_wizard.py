@@ -44,8 +44,9 @@ interleaved rounds, medians of the rounds:
    ``CaptureQueriesContext`` after warm-up requests (every statement it sees: BEGIN, COMMIT and
    savepoints included), with their first words and tables. Targets: at most 4 per GET, 7 per
    POST. For information, the statements traced on the connection itself, with the reused
-   connection's health check that a request under Gunicorn starts with (PostgreSQL: SELECT 1)
-   and the test client skips.
+   connection's health check that a request under Gunicorn starts with and the test client
+   skips (it sends SELECT 1 only when the server has said something on the idle connection:
+   clinic/postgresql/base.py).
 
 Usage: .venv/bin/python bench/bench_wizard.py
 Database: ``BENCH_DATABASE_URL`` or ``DATABASE_URL`` when PostgreSQL (the database name must
@@ -756,7 +757,7 @@ def count_statements(data: Data) -> dict:
         with seen:
             if traced:
                 # What a request under Gunicorn starts with and Django's test client skips:
-                # on reuse, the persistent connection's health check (PostgreSQL: SELECT 1).
+                # on reuse, the persistent connection's health check (clinic/postgresql).
                 close_old_connections()
             response = client.get(url) if method == "GET" else client.post(url, answers)
         expected = 200 if method == "GET" else 302
@@ -1204,7 +1205,7 @@ def main() -> int:
             else:
                 print(
                     f"  for information, traced on the connection as a request under Gunicorn "
-                    f"sends them (with the reused connection's health check, which the test "
+                    f"sends them (after the reused connection's health check, which the test "
                     f"client skips): {len(wire)} ({_first_words(wire)})"
                 )
 

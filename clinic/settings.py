@@ -163,6 +163,10 @@ try:
     }
 except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is not a usable database URL: {exc}") from None
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, with a health check of the reused connection that sends no query
+    # unless the server has said something (clinic/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "clinic.postgresql"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several threads (the dev server, tests) write the same file; wait rather than fail.
     # IMMEDIATE transactions take the write lock at BEGIN, so two concurrent submits of the

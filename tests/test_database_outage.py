@@ -1,12 +1,13 @@
 """While the database drops connections, pages answer 503 with Retry-After and a page that says
 to try again (worded for a patient or for staff), never a 400 or a traceback."""
 
+import time
 from unittest import mock
 
 import pytest
 from django.contrib.sessions.backends.base import UpdateError
 from django.contrib.sessions.backends.db import SessionStore
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connections
 from django.test import Client
 from django.urls import reverse
 
@@ -184,3 +185,85 @@ def test_a_connection_killed_by_the_server_gives_503_then_the_next_request_recov
     status, _headers, body = _served(queue, cookie)
     assert status == 200, body[:500]
     assert connection.connection.info.backend_pid != killed[0]
+
+
+def _admin_dsn(connection) -> str:
+    import psycopg
+
+    params = connection.settings_dict
+    return psycopg.conninfo.make_conninfo(
+        dbname="postgres",
+        user=params["USER"] or None,
+        host=params["HOST"] or None,
+        port=params["PORT"] or None,
+        password=params["PASSWORD"] or None,
+    )
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_ended_between_requests_is_replaced_before_the_next_one_uses_it(
+    practitioner,
+):
+    """The health check of a reused connection (clinic/postgresql/base.py): the server ends the
+    idle connection between two requests (a restart, an idle timeout); the next request is
+    served on a new connection, not answered 503."""
+    from django.conf import settings
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("ends a PostgreSQL backend (run with DATABASE_URL=postgresql://...)")
+    import psycopg
+
+    client = Client()
+    client.force_login(practitioner)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    queue = reverse("review:queue")
+    assert _served(queue, cookie)[0] == 200
+    pid = connection.connection.info.backend_pid
+    with psycopg.connect(_admin_dsn(connection), autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+        # The backend is gone (and its goodbye sent) before the next request starts.
+        for _ in range(100):
+            if not admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone():
+                break
+            time.sleep(0.02)
+
+    status, _headers, body = _served(queue, cookie)
+
+    assert status == 200, body[:500]
+    assert connection.connection.info.backend_pid != pid
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_healthy_reused_connection_is_checked_without_a_query(practitioner):
+    """The check sends SELECT 1 only when the server has said something on the idle
+    connection; a request on a healthy reused connection sends only its own statements."""
+    from django.conf import settings
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's backend (run with DATABASE_URL=postgresql://...)")
+    client = Client()
+    client.force_login(practitioner)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    queue = reverse("review:queue")
+    assert _served(queue, cookie)[0] == 200
+    from django.db.backends.postgresql.base import DatabaseWrapper as DjangoWrapper
+
+    from clinic.postgresql.base import DatabaseWrapper
+
+    assert isinstance(connections["default"], DatabaseWrapper)
+    pid = connection.connection.info.backend_pid
+    checked = mock.patch.object(
+        DatabaseWrapper, "is_usable", autospec=True, side_effect=DatabaseWrapper.is_usable
+    )
+    select_1 = mock.patch.object(
+        DjangoWrapper, "is_usable", autospec=True, side_effect=DjangoWrapper.is_usable
+    )
+    with checked as check, select_1 as query:
+        assert _served(queue, cookie)[0] == 200
+    assert connection.connection.info.backend_pid == pid
+    assert check.call_count == 1  # the connection was checked as the request began
+    assert query.call_count == 0  # without sending SELECT 1

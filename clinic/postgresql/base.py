@@ -1,0 +1,32 @@
+"""Django's PostgreSQL backend, with the persistent connection's health check made cheap.
+
+With ``CONN_HEALTH_CHECKS`` Django checks a reused connection at the start of every request by
+sending ``SELECT 1`` and waiting for the answer: a round trip per request, about a twentieth of
+a wizard page's work. Here the check first asks the operating system whether the idle
+connection's socket has anything to read. An idle connection receives nothing unless the server
+ended it (a restart, ``pg_terminate_backend``, an idle timeout: the server sends its FATAL
+message and closes) or sent a notice; only then is ``SELECT 1`` sent, and a connection that
+fails it is replaced before the request uses it, as before. A connection lost without a word
+from the server (a cable pulled) passes the check either way until its first query fails, which
+the request answers with 503 (``screening.views.core``) and after which Django closes it.
+"""
+
+from __future__ import annotations
+
+import select
+
+from django.db.backends.postgresql import base
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def is_usable(self):
+        connection = self.connection
+        if connection is None or connection.closed or connection.broken:
+            return False
+        try:
+            readable, _, _ = select.select([connection.fileno()], [], [], 0)
+        except (OSError, ValueError):
+            return False
+        if readable:
+            return super().is_usable()
+        return True
