@@ -8,10 +8,11 @@ is stored only when this bench prepares it, through ``services.prepared`` as the
 when a print renders it on a miss). That is the patients' service; the staff pages (the desk's
 prints among them) go to a second Gunicorn of the same app with 2 sync workers, the staff
 service, as the proxy of ``deploy/nginx.conf`` routes them (here the bench sends each request to
-its service's port itself). Beside them, on another loopback port, the baseline: a bare
-Django view under Gunicorn with 2 sync workers (``bench/bare_app.py``: one view, no middleware,
-no database). Both are started on ports chosen free at runtime and always stopped (their
-process groups) at the end.
+its service's port itself), at the lower processor priority ``deploy/systemd`` gives it (nice
+10, and its autogroup's where Linux groups by session: see ``_lower_priority``). Beside them, on
+another loopback port, the baseline: a bare Django view under Gunicorn with 2 sync workers
+(``bench/bare_app.py``: one view, no middleware, no database). All are started on ports chosen
+free at runtime and always stopped (their process groups) at the end.
 
 Sessions: each of ``BENCH_WIZARD_PATIENTS`` patients has its own verified session, made through
 the real flow (the invitation link, then the date-of-birth form with the CSRF token of the page
@@ -122,6 +123,7 @@ STEP = ("bleeding", 1)  # the wizard page measured: two questions with follow-up
 CLIENT_PROCESSES = 2
 WORKERS = 2
 STAFF_WORKERS = 2  # the staff service of deploy/nginx.conf, as the README sets it up
+STAFF_NICE = 10  # and its lower processor priority (deploy/systemd: Nice=10, CPUWeight=20)
 
 # ---------------------------------------------------------------------------------------------
 # The environment: production settings for this process (data set-up, statement counts) and for
@@ -267,14 +269,35 @@ class Server:
     log: Path
 
 
-def _start(name: str, args, cwd: Path, env: dict, health: str) -> Server:
-    """Start Gunicorn (``args(port)``) and wait until ``health`` answers 200."""
+def _lower_priority(pid: int, nice: int) -> str:
+    """The autogroup half of a lower priority, for a process started in its own session with
+    ``nice`` (as deploy/systemd's Nice and CPUWeight give the staff service); returns how.
+
+    Where the kernel groups processes by session (Linux's autogroup scheduling), a process's
+    nice value weighs only against its own group, and it is the group's that weighs against
+    the patients' service, like a service's CPUWeight under systemd: both are set."""
+    ways = [f"nice {nice}"]
+    autogroup = Path(f"/proc/{pid}/autogroup")
+    enabled = Path("/proc/sys/kernel/sched_autogroup_enabled")
+    if autogroup.exists() and enabled.exists() and enabled.read_text().strip() == "1":
+        try:
+            autogroup.write_text(str(nice))
+            ways.append(f"its autogroup's nice {nice}")
+        except OSError as exc:
+            ways.append(f"its autogroup unchanged ({exc.strerror})")
+    return " and ".join(ways)
+
+
+def _start(name: str, args, cwd: Path, env: dict, health: str, nice: int = 0) -> tuple[Server, str]:
+    """Start Gunicorn (``args(port)``) and wait until ``health`` answers 200; with ``nice``, at
+    that lower processor priority (returned: how it was set). Its own session and process
+    group: stopped with all its workers."""
     port = _free_port()
     log = _scratch / f"{name}.log"
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     with log.open("w") as out:
         process = subprocess.Popen(
-            [gunicorn, *args(port)],
+            [*(["nice", "-n", str(nice)] if nice else []), gunicorn, *args(port)],
             cwd=cwd,
             env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
             stdout=out,
@@ -282,6 +305,7 @@ def _start(name: str, args, cwd: Path, env: dict, health: str) -> Server:
             start_new_session=True,  # its own process group: stopped with all its workers
         )
     server = Server(name, port, process, log)
+    priority = _lower_priority(process.pid, nice) if nice else "normal priority"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -292,13 +316,13 @@ def _start(name: str, args, cwd: Path, env: dict, health: str) -> Server:
             time.sleep(0.05)
             continue
         if status == 200:
-            return server
+            return server, priority
         time.sleep(0.05)
     _stop(server)
     raise SystemExit(f"{name} did not answer {health} in 60 s:\n{log.read_text()[-4000:]}")
 
 
-def start_app(workers: int) -> Server:
+def start_app(workers: int, nice: int = 0) -> tuple[Server, str]:
     env = {**os.environ, "GUNICORN_WORKERS": str(workers)}
     return _start(
         f"app-{workers}w-{time.monotonic_ns()}",
@@ -306,10 +330,11 @@ def start_app(workers: int) -> Server:
         ROOT,
         env,
         "/healthz",
+        nice,
     )
 
 
-def start_bare() -> Server:
+def start_bare() -> tuple[Server, str]:
     # Its own minimal settings; the app's are not imported. Gunicorn's defaults (no access log).
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     return _start(
@@ -986,14 +1011,14 @@ def main() -> int:
         )
         connections.close_all()
 
-        app = start_app(WORKERS)
+        app, _ = start_app(WORKERS)
         servers.append(app)
-        bare = start_bare()
+        bare, _ = start_bare()
         servers.append(bare)
         # The staff service (deploy/nginx.conf sends /desk/ and the other staff pages there):
         # the same app under its own Gunicorn. Sessions live in the database, so the desk's
         # works on either service, as behind the proxy.
-        staff = start_app(STAFF_WORKERS)
+        staff, staff_priority = start_app(STAFF_WORKERS, STAFF_NICE)
         servers.append(staff)
         desk_cookies = desk_sign_in(staff.port, data)
         patients = patient_sessions(app.port, data)
@@ -1001,7 +1026,8 @@ def main() -> int:
         print(
             f"Gunicorn: the patients' service on :{app.port} and bare Django on :{bare.port}, "
             f"{WORKERS} sync workers each; the staff service on :{staff.port}, {STAFF_WORKERS} "
-            f"sync workers; {len(patients)} verified patient sessions and a signed-in desk"
+            f"sync workers at a lower processor priority ({staff_priority}); {len(patients)} "
+            "verified patient sessions and a signed-in desk"
         )
         print(
             "load generator: "
@@ -1143,7 +1169,7 @@ def main() -> int:
         firsts, warms, stored_ms = [], [], []
         queue = data.cold[COLD_BURSTS * PRINTS :]
         for r in range(FIRST_PRINT_ROUNDS):
-            one = start_app(1)
+            one, _ = start_app(1)
             servers.append(one)
             paths = [
                 print_paths[i] for i in queue[r * (1 + WARM_PRINTS) : (r + 1) * (1 + WARM_PRINTS)]

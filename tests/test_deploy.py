@@ -91,3 +91,52 @@ def test_routing_is_checked_on_real_paths():
     assert upstream_for("/static/screening/favicon.svg") == "dn_patients"
     # A path that only starts like a staff prefix is not one.
     assert upstream_for("/deskx/") == "dn_patients"
+
+
+# --- the services (deploy/systemd) -------------------------------------------------------------
+
+UNITS = CONF.parent / "systemd"
+
+
+def unit(name: str) -> dict[str, list[str]]:
+    """A unit file's settings (name -> values, in order), comments left out."""
+    settings: dict[str, list[str]] = {}
+    for line in (UNITS / f"dn-intake-{name}.service").read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith(("#", "[")):
+            key, _, value = line.partition("=")
+            settings.setdefault(key, []).append(value)
+    return settings
+
+
+def _environment(settings) -> dict[str, str]:
+    pairs = " ".join(settings.get("Environment", [])).split()
+    return dict(pair.split("=", 1) for pair in pairs)
+
+
+def test_each_service_listens_where_the_proxy_sends_its_pages():
+    text = CONF.read_text()
+    upstreams = dict(re.findall(r"upstream (\w+) \{\s*server ([\d.:]+);", text))
+    assert _environment(unit("patients"))["GUNICORN_BIND"] == upstreams["dn_patients"]
+    assert _environment(unit("staff"))["GUNICORN_BIND"] == upstreams["dn_staff"]
+    for name in ("patients", "staff"):
+        assert unit(name)["ExecStart"][0].endswith("gunicorn -c gunicorn.conf.py clinic.wsgi")
+    assert unit("worker")["ExecStart"][0].endswith("manage.py db_worker")
+
+
+def test_the_patients_come_first_for_the_processor():
+    patients = unit("patients")
+    for name in ("staff", "worker"):
+        other = unit(name)
+        assert int(other["CPUWeight"][0]) < int(patients["CPUWeight"][0]), name
+        assert int(other["Nice"][0]) > int(patients["Nice"][0]), name
+    # The same environment file for all three: one app, one configuration.
+    files = {unit(name)["EnvironmentFile"][0] for name in ("patients", "staff", "worker")}
+    assert len(files) == 1
+
+
+def test_the_wizard_bench_runs_the_staff_service_as_deployed():
+    bench = (CONF.parent.parent / "bench" / "bench_wizard.py").read_text()
+    assert (
+        re.search(r"^STAFF_NICE = (\d+)", bench, re.MULTILINE).group(1) == unit("staff")["Nice"][0]
+    )
