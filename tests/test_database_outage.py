@@ -135,12 +135,37 @@ def _served(path: str, cookie: str) -> tuple[int, dict, str]:
     return started["status"], started["headers"], body
 
 
+def _admin_dsn(connection) -> str:
+    import psycopg
+
+    params = connection.settings_dict
+    return psycopg.conninfo.make_conninfo(
+        dbname="postgres",
+        user=params["USER"] or None,
+        host=params["HOST"] or None,
+        port=params["PORT"] or None,
+        password=params["PASSWORD"] or None,
+    )
+
+
+def _queue_signed_in(practitioner) -> tuple[str, str]:
+    """The review queue's path and a signed-in practitioner's cookie, after one request served
+    (so that the next one reuses this thread's connection, as a server worker does)."""
+    from django.conf import settings
+
+    client = Client()
+    client.force_login(practitioner)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    queue = reverse("review:queue")
+    assert _served(queue, cookie)[0] == 200
+    return queue, cookie
+
+
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_a_connection_killed_by_the_server_gives_503_then_the_next_request_recovers(practitioner):
     """A real outage, not a mock: the database server ends the request's own connection half
     way through (as a restart or a failover does)."""
-    from django.conf import settings
     from django.db import connection
 
     if connection.vendor != "postgresql":
@@ -149,19 +174,8 @@ def test_a_connection_killed_by_the_server_gives_503_then_the_next_request_recov
 
     from screening import selectors
 
-    params = connection.settings_dict
-    admin_dsn = psycopg.conninfo.make_conninfo(
-        dbname="postgres",
-        user=params["USER"] or None,
-        host=params["HOST"] or None,
-        port=params["PORT"] or None,
-        password=params["PASSWORD"] or None,
-    )
-    client = Client()
-    client.force_login(practitioner)
-    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
-    queue = reverse("review:queue")
-    assert _served(queue, cookie)[0] == 200
+    admin_dsn = _admin_dsn(connection)
+    queue, cookie = _queue_signed_in(practitioner)
     real_day_bounds = selectors.day_bounds
     killed = []
 
@@ -187,19 +201,6 @@ def test_a_connection_killed_by_the_server_gives_503_then_the_next_request_recov
     assert connection.connection.info.backend_pid != killed[0]
 
 
-def _admin_dsn(connection) -> str:
-    import psycopg
-
-    params = connection.settings_dict
-    return psycopg.conninfo.make_conninfo(
-        dbname="postgres",
-        user=params["USER"] or None,
-        host=params["HOST"] or None,
-        port=params["PORT"] or None,
-        password=params["PASSWORD"] or None,
-    )
-
-
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_a_connection_ended_between_requests_is_replaced_before_the_next_one_uses_it(
@@ -208,18 +209,13 @@ def test_a_connection_ended_between_requests_is_replaced_before_the_next_one_use
     """The health check of a reused connection (clinic/postgresql/base.py): the server ends the
     idle connection between two requests (a restart, an idle timeout); the next request is
     served on a new connection, not answered 503."""
-    from django.conf import settings
     from django.db import connection
 
     if connection.vendor != "postgresql":
         pytest.skip("ends a PostgreSQL backend (run with DATABASE_URL=postgresql://...)")
     import psycopg
 
-    client = Client()
-    client.force_login(practitioner)
-    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
-    queue = reverse("review:queue")
-    assert _served(queue, cookie)[0] == 200
+    queue, cookie = _queue_signed_in(practitioner)
     pid = connection.connection.info.backend_pid
     with psycopg.connect(_admin_dsn(connection), autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", [pid])
@@ -240,16 +236,11 @@ def test_a_connection_ended_between_requests_is_replaced_before_the_next_one_use
 def test_a_healthy_reused_connection_is_checked_without_a_query(practitioner):
     """The check sends SELECT 1 only when the server has said something on the idle
     connection; a request on a healthy reused connection sends only its own statements."""
-    from django.conf import settings
     from django.db import connection
 
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL's backend (run with DATABASE_URL=postgresql://...)")
-    client = Client()
-    client.force_login(practitioner)
-    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
-    queue = reverse("review:queue")
-    assert _served(queue, cookie)[0] == 200
+    queue, cookie = _queue_signed_in(practitioner)
     from django.db.backends.postgresql.base import DatabaseWrapper as DjangoWrapper
 
     from clinic.postgresql.base import DatabaseWrapper
