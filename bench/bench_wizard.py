@@ -8,8 +8,9 @@ is stored only when this bench prepares it, through ``services.prepared`` as the
 when a print renders it on a miss). That is the patients' service; the staff pages (the desk's
 prints among them) go to a second Gunicorn of the same app with 2 sync workers, the staff
 service, as the proxy of ``deploy/nginx.conf`` routes them (here the bench sends each request to
-its service's port itself), at the lower processor priority ``deploy/systemd`` gives it (nice
-10, and its autogroup's where Linux groups by session: see ``_lower_priority``). Beside them, on
+its service's port itself), at the lower processor priority ``deploy/systemd`` gives it (its
+CPUWeight, a fifth of the patients' service's, as nice 7: the processes' and, where Linux groups
+processes by session, their autogroup's; see ``_lower_priority``). Beside them, on
 another loopback port, the baseline: a bare Django view under Gunicorn with 2 sync workers
 (``bench/bare_app.py``: one view, no middleware, no database). All are started on ports chosen
 free at runtime and always stopped (their process groups) at the end.
@@ -123,7 +124,9 @@ STEP = ("bleeding", 1)  # the wizard page measured: two questions with follow-up
 CLIENT_PROCESSES = 2
 WORKERS = 2
 STAFF_WORKERS = 2  # the staff service of deploy/nginx.conf, as the README sets it up
-STAFF_NICE = 10  # and its lower processor priority (deploy/systemd: Nice=10, CPUWeight=20)
+# And its lower processor priority: deploy/systemd gives it CPUWeight=20 against the patients'
+# 100; nice 7 weighs 215 against nice 0's 1024 in the kernel's table, the same fifth.
+STAFF_NICE = 7
 
 # ---------------------------------------------------------------------------------------------
 # The environment: production settings for this process (data set-up, statement counts) and for
@@ -271,7 +274,7 @@ class Server:
 
 def _lower_priority(pid: int, nice: int) -> str:
     """The autogroup half of a lower priority, for a process started in its own session with
-    ``nice`` (as deploy/systemd's Nice and CPUWeight give the staff service); returns how.
+    ``nice`` (as deploy/systemd's CPUWeight gives the staff service); returns how.
 
     Where the kernel groups processes by session (Linux's autogroup scheduling), a process's
     nice value weighs only against its own group, and it is the group's that weighs against

@@ -167,6 +167,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's backend, with a health check of the reused connection that sends no query
     # unless the server has said something (clinic/postgresql/base.py).
     DATABASES["default"]["ENGINE"] = "clinic.postgresql"
+    # READ COMMITTED whatever the role's or database's default_transaction_isolation says: the
+    # audit chain's head is read after its lock with a fresh snapshot, which only this level
+    # gives (migration 0023; the function refuses any other level).
+    import psycopg
+
+    DATABASES["default"].setdefault("OPTIONS", {})["isolation_level"] = (
+        psycopg.IsolationLevel.READ_COMMITTED
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several threads (the dev server, tests) write the same file; wait rather than fail.
     # IMMEDIATE transactions take the write lock at BEGIN, so two concurrent submits of the

@@ -362,3 +362,25 @@ def test_the_migration_links_rows_written_before_the_chain_existed():
     assert verify_chain().ok
     services.audit_record(actor=None, action="new.after")
     assert verify_chain().checked == 4
+
+
+@postgres_only
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_the_chain_is_written_under_read_committed_only(practitioner):
+    """Under REPEATABLE READ the head would be read with the transaction's first snapshot,
+    taken before the chain's lock: the function refuses rather than fork the chain, and the
+    app's connections ask for READ COMMITTED whatever the database's default."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW transaction_isolation")
+        assert cursor.fetchone()[0] == "read committed"
+    before = AuditEvent.objects.count()
+
+    with pytest.raises(DatabaseError, match="READ COMMITTED only"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        services.audit_record(actor=practitioner, action="intake.view")
+
+    assert AuditEvent.objects.count() == before
+    services.audit_record(actor=practitioner, action="intake.view")
+    assert verify_chain().ok

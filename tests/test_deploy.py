@@ -109,34 +109,60 @@ def unit(name: str) -> dict[str, list[str]]:
     return settings
 
 
-def _environment(settings) -> dict[str, str]:
-    pairs = " ".join(settings.get("Environment", [])).split()
-    return dict(pair.split("=", 1) for pair in pairs)
+def _option(settings, flag: str) -> str:
+    """A Gunicorn command-line option's value in the unit's ExecStart."""
+    words = settings["ExecStart"][0].split()
+    return words[words.index(flag) + 1]
+
+
+# The kernel's weights for nice values (kernel/sched/core.c, sched_prio_to_weight).
+NICE_WEIGHT = {0: 1024, 5: 335, 6: 272, 7: 215, 8: 172, 9: 137, 10: 110}
 
 
 def test_each_service_listens_where_the_proxy_sends_its_pages():
     text = CONF.read_text()
     upstreams = dict(re.findall(r"upstream (\w+) \{\s*server ([\d.:]+);", text))
-    assert _environment(unit("patients"))["GUNICORN_BIND"] == upstreams["dn_patients"]
-    assert _environment(unit("staff"))["GUNICORN_BIND"] == upstreams["dn_staff"]
+    # On the command line, so that GUNICORN_BIND in the environment file cannot move them.
+    assert _option(unit("patients"), "--bind") == upstreams["dn_patients"]
+    assert _option(unit("staff"), "--bind") == upstreams["dn_staff"]
     for name in ("patients", "staff"):
-        assert unit(name)["ExecStart"][0].endswith("gunicorn -c gunicorn.conf.py clinic.wsgi")
+        command = unit(name)["ExecStart"][0]
+        assert command.split()[0].endswith("/gunicorn") and command.endswith(" clinic.wsgi")
+        assert "-c gunicorn.conf.py" in command
     assert unit("worker")["ExecStart"][0].endswith("manage.py db_worker")
 
 
 def test_the_patients_come_first_for_the_processor():
-    patients = unit("patients")
+    patients = int(unit("patients")["CPUWeight"][0])
     for name in ("staff", "worker"):
-        other = unit(name)
-        assert int(other["CPUWeight"][0]) < int(patients["CPUWeight"][0]), name
-        assert int(other["Nice"][0]) > int(patients["Nice"][0]), name
+        assert int(unit(name)["CPUWeight"][0]) < patients, name
     # The same environment file for all three: one app, one configuration.
     files = {unit(name)["EnvironmentFile"][0] for name in ("patients", "staff", "worker")}
     assert len(files) == 1
 
 
 def test_the_wizard_bench_runs_the_staff_service_as_deployed():
+    """The bench's nice value gives the staff service the units' share of the processor."""
     bench = (CONF.parent.parent / "bench" / "bench_wizard.py").read_text()
-    assert (
-        re.search(r"^STAFF_NICE = (\d+)", bench, re.MULTILINE).group(1) == unit("staff")["Nice"][0]
-    )
+    nice = int(re.search(r"^STAFF_NICE = (\d+)", bench, re.MULTILINE).group(1))
+    share = int(unit("staff")["CPUWeight"][0]) / int(unit("patients")["CPUWeight"][0])
+    assert NICE_WEIGHT[nice] / NICE_WEIGHT[0] == pytest.approx(share, rel=0.1)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/i/SECRET/", "/a/SECRET/", "/i/SECRET/a/OTHER", "/I/SECRET/", "/x/i/SECRET/", "/a/SECRET"],
+)
+def test_the_access_log_shows_no_token(path):
+    """nginx's map for the logged path, applied as nginx does (PCRE, case-insensitive, first
+    match): nothing after the first /i/ or /a/ segment is shown."""
+    pattern, value = re.search(
+        r'map \$uri \$dn_log_path \{\s*"~\*(.+?)" "(.+?)";', CONF.read_text()
+    ).groups()
+    match = re.match(pattern.replace("(?<", "(?P<"), path, re.IGNORECASE)
+    assert match is not None
+    logged = value.replace("${dn_head}", match.group("dn_head"))
+    assert "SECRET" not in logged and "OTHER" not in logged
+    assert logged.endswith("/<redacted>")
+    # Other paths are logged as they are (nginx's $uri has no query string).
+    assert re.match(pattern.replace("(?<", "(?P<"), "/p/aftercare/", re.IGNORECASE) is None

@@ -16,17 +16,23 @@ from __future__ import annotations
 import select
 
 from django.db.backends.postgresql import base
+from psycopg import pq
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
     def is_usable(self):
         connection = self.connection
-        if connection is None or connection.closed or connection.broken:
+        if connection is None or connection.closed:
             return False
+        if connection.info.transaction_status != pq.TransactionStatus.IDLE:
+            # Not the idle connection of a finished request (after an error, say): ask.
+            return super().is_usable()
         try:
-            readable, _, _ = select.select([connection.fileno()], [], [], 0)
+            poller = select.poll()
+            poller.register(connection.fileno(), select.POLLIN)
+            said_something = bool(poller.poll(0))
         except (OSError, ValueError):
-            return False
-        if readable:
+            return super().is_usable()
+        if said_something:
             return super().is_usable()
         return True

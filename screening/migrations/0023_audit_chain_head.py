@@ -9,6 +9,12 @@ LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     head text;
 BEGIN
+    -- Under REPEATABLE READ or SERIALIZABLE every statement would read the transaction's first
+    -- snapshot, taken before the lock was granted: a stale head, and a forked chain.
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'the audit chain is written under READ COMMITTED only, not %',
+            current_setting('transaction_isolation');
+    END IF;
     -- Held until the transaction ends, so that two writers never link to the same row.
     PERFORM pg_advisory_xact_lock(lock_key);
     -- A statement of its own in a VOLATILE function: under READ COMMITTED it takes a snapshot
