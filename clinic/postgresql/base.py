@@ -30,9 +30,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
         try:
             poller = select.poll()
             poller.register(connection.fileno(), select.POLLIN)
-            said_something = bool(poller.poll(0))
+            quiet = not poller.poll(0)
         except (OSError, ValueError):
-            return super().is_usable()
-        if said_something:
-            return super().is_usable()
-        return True
+            quiet = False
+        # The server said something (or the socket could not be asked): ask the server.
+        return quiet or super().is_usable()
