@@ -169,8 +169,17 @@ def browser():
         instance.close()
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so fixtures can see whether the test
+    failed (``page_factory`` then says where each browser page was)."""
+    report = yield
+    setattr(item, "report_" + report.when, report)
+    return report
+
+
 @pytest.fixture
-def page_factory(browser):
+def page_factory(browser, request):
     contexts = []
 
     def factory(width: int = 1280, height: int = 900, **options):
@@ -183,6 +192,16 @@ def page_factory(browser):
         return page
 
     yield factory
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        # A browser test that timed out says little on its own: show where each page was.
+        for context in contexts:
+            for page in context.pages:
+                try:
+                    text = page.locator("body").inner_text(timeout=2_000)
+                except Exception as error:  # the page may be gone or mid-navigation
+                    text = f"(text unavailable: {type(error).__name__})"
+                print(f"page at failure: {page.url}\n{text[:800]}")
     for context in contexts:
         context.close()
 
