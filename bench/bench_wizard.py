@@ -2,16 +2,17 @@
 the front desk printing, plus the SQL statements of one step.
 
 Production as deployed: ``gunicorn -c gunicorn.conf.py clinic.wsgi`` with 2 sync workers, debug
-off, two-step staff sign-in on, persistent database connections, background tasks on the
-``database`` backend (production's default; no ``db_worker`` runs, so a cleared intake's consent
-is stored only when this bench prepares it, through ``services.prepared`` as the task does, or
-when a print renders it on a miss). That is the patients' service; the staff pages (the desk's
-prints among them) go to a second Gunicorn of the same app with 2 sync workers, the staff
+off, two-step staff sign-in on, persistent database connections (on PostgreSQL with statements
+prepared on the server: ``DATABASE_PREPARED_STATEMENTS=0`` measures without), background tasks
+on the ``database`` backend (production's default; no ``db_worker`` runs, so a cleared intake's
+consent is stored only when this bench prepares it, through ``services.prepared`` as the task
+does, or when a print renders it on a miss). That is the patients' service; the staff pages (the
+desk's prints among them) go to a second Gunicorn of the same app with 2 sync workers, the staff
 service, as the proxy of ``deploy/nginx.conf`` routes them (here the bench sends each request to
 its service's port itself), at the lower processor priority ``deploy/systemd`` gives it (its
 CPUWeight, a fifth of the patients' service's, as nice 7: the processes' and, where Linux groups
-processes by session, their autogroup's; see ``_lower_priority``). Beside them, on
-another loopback port, the baseline: a bare Django view under Gunicorn with 2 sync workers
+processes by session, their autogroup's; see ``_lower_priority``). Beside them, on another
+loopback port, the baseline: a bare Django view under Gunicorn with 2 sync workers
 (``bench/bare_app.py``: one view, no middleware, no database). All are started on ports chosen
 free at runtime and always stopped (their process groups) at the end.
 
@@ -998,10 +999,19 @@ def main() -> int:
             public_id: reverse("desk:consent_pdf", args=[public_id])
             for public_id in [*data.prepared, *data.cold]
         }
+        threshold = connections["default"].settings_dict["OPTIONS"].get("prepare_threshold")
+        prepared_note = ""
+        if engine.startswith("postgres"):
+            prepared_note = (
+                f"; statements prepared on the server after {threshold} uses per connection"
+                if threshold
+                else "; statements not prepared (DATABASE_PREPARED_STATEMENTS=0)"
+            )
         print(
             f"wizard bench on {engine}: {PATIENTS} patients with a link, "
             f"{len(data.prepared)} cleared intakes prepared and {len(data.cold)} not, "
             f"made in {phases['data']:.0f} s; tasks backend: database (no db_worker)"
+            + prepared_note
         )
         statements = count_statements(data)
         if PROFILE:

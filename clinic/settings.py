@@ -175,6 +175,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["isolation_level"] = (
         psycopg.IsolationLevel.READ_COMMITTED
     )
+    if env_bool("DATABASE_PREPARED_STATEMENTS", True):
+        # Parameters bound by the server, and a statement a connection has sent 5 times kept
+        # prepared there: the wizard's session and access lookups are planned once per
+        # connection rather than on every request. Off (DATABASE_PREPARED_STATEMENTS=0) behind
+        # a connection pooler in transaction mode that cannot keep prepared statements.
+        DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several threads (the dev server, tests) write the same file; wait rather than fail.
     # IMMEDIATE transactions take the write lock at BEGIN, so two concurrent submits of the
