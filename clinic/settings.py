@@ -238,6 +238,9 @@ BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
 TRUSTED_PROXIES = env_list("DJANGO_TRUSTED_PROXIES", ["127.0.0.1", "::1"])
 USERNAME_MAX_LENGTH = 150
 
+# Sessions in the database, Django's backend with the session row read by a query compiled once
+# (screening/session_store.py).
+SESSION_ENGINE = "screening.session_store"
 # Staff sessions end after this much inactivity: every request renews the cookie.
 SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30, minimum=1, maximum=24 * 60)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60

@@ -16,37 +16,72 @@ every result with the plain queryset's, so a Django upgrade that changes them fa
 
 from __future__ import annotations
 
+import datetime
 import threading
 from collections.abc import Callable
 
 from django.db import connections, router
-from django.db.models import Model, QuerySet
+from django.db.models import Field, Model, QuerySet
 from django.db.models.query import get_related_populators
 
 # Sentinels: negative ids no row has, distinct from every other parameter a query holds.
 _SENTINEL_BASE = -7_356_000_000
 
 
+def _sentinel(field: Field | None, index: int):
+    """A value no row has, of the parameter's type: an id, a text or a moment."""
+    if field is None:
+        return _SENTINEL_BASE - index
+    if field.get_internal_type() == "DateTimeField":
+        return datetime.datetime(1901, 2, 3, 4, 5, 6, index, tzinfo=datetime.UTC)
+    return f"\x1fcompiled-sentinel-{index}"
+
+
+def _db_value(field: Field | None, value, connection):
+    """``value`` as the ORM passes it to the database for a lookup on ``field`` (an id as it
+    is)."""
+    if field is None:
+        return value
+    return field.get_db_prep_value(field.get_prep_value(value), connection, prepared=True)
+
+
 class CompiledQuery:
     """``build(**sentinels)`` returns a queryset of ``model``; ``first(**values)`` runs it for
-    ``values`` (one per name)."""
+    ``values`` (one per name).
 
-    def __init__(self, model: type[Model], build: Callable[..., QuerySet], *names: str):
+    A parameter is an id unless ``fields`` names the model field it is compared with (a text or
+    a date and time): its sentinel is then of that type, and its value is adapted for the
+    database as that field's lookups adapt it."""
+
+    def __init__(
+        self,
+        model: type[Model],
+        build: Callable[..., QuerySet],
+        *names: str,
+        fields: dict[str, str] | None = None,
+    ):
         self._model = model
         self._build = build
         self._names = names
+        self._fields = {name: model._meta.get_field(f) for name, f in (fields or {}).items()}
         self._local = threading.local()
 
     def _compiled(self, using: str):
         cache = self._local.__dict__.setdefault("cache", {})
         compiled = cache.get(using)
         if compiled is None:
-            sentinels = {name: _SENTINEL_BASE - i for i, name in enumerate(self._names)}
+            connection = connections[using]
+            sentinels = {
+                name: _sentinel(self._fields.get(name), i) for i, name in enumerate(self._names)
+            }
             queryset = self._build(**sentinels).using(using)
             compiler = queryset.query.get_compiler(using=using)
             sql, params = compiler.as_sql()
             params = tuple(params)
-            positions = {name: params.index(value) for name, value in sentinels.items()}
+            positions = {
+                name: params.index(_db_value(self._fields.get(name), value, connection))
+                for name, value in sentinels.items()
+            }
             klass_info, select = compiler.klass_info, compiler.select
             fields = klass_info["select_fields"]
             start, end = fields[0], fields[-1] + 1
@@ -71,10 +106,11 @@ class CompiledQuery:
             raise TypeError(f"expected values for {', '.join(self._names)}")
         using = router.db_for_read(self._model)
         compiled = self._compiled(using)
+        connection = connections[using]
         params = list(compiled["params"])
         for name, position in compiled["positions"].items():
-            params[position] = values[name]
-        with connections[using].cursor() as cursor:
+            params[position] = _db_value(self._fields.get(name), values[name], connection)
+        with connection.cursor() as cursor:
             cursor.execute(compiled["sql"], params)
             row = cursor.fetchone()
         if row is None:
