@@ -163,10 +163,25 @@ def browser():
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
+    # Playwright's event loop, set on this thread, makes Django keep database connections
+    # apart: one opened before it started is no longer seen by the test code, and is never
+    # closed, so PostgreSQL refuses to drop the test database at the end ("being accessed by
+    # other users"). Close them on each side of Playwright's life.
+    _close_idle_connections()
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
         yield instance
         instance.close()
+        _close_idle_connections()
+
+
+def _close_idle_connections() -> None:
+    """Close this context's database connections, unless a test's transaction is open."""
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close()
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
