@@ -28,6 +28,10 @@ from django.db.models.query import get_related_populators
 _SENTINEL_BASE = -7_356_000_000
 
 
+# The field types a parameter named in ``fields`` may have.
+_TYPED = frozenset({"CharField", "TextField", "DateTimeField"})
+
+
 def _sentinel(field: Field | None, index: int):
     """A value no row has, of the parameter's type: an id, a text or a moment."""
     if field is None:
@@ -64,6 +68,9 @@ class CompiledQuery:
         self._build = build
         self._names = names
         self._fields = {name: model._meta.get_field(f) for name, f in (fields or {}).items()}
+        for name, field in self._fields.items():
+            if field.get_internal_type() not in _TYPED:
+                raise TypeError(f"{name}: a {field.get_internal_type()} parameter is not supported")
         self._local = threading.local()
 
     def _compiled(self, using: str):
@@ -78,10 +85,13 @@ class CompiledQuery:
             compiler = queryset.query.get_compiler(using=using)
             sql, params = compiler.as_sql()
             params = tuple(params)
-            positions = {
-                name: params.index(_db_value(self._fields.get(name), value, connection))
-                for name, value in sentinels.items()
-            }
+            positions = {}
+            for name, value in sentinels.items():
+                placed = _db_value(self._fields.get(name), value, connection)
+                if params.count(placed) != 1:
+                    # Only one place would get the real value: the query would find nothing.
+                    raise TypeError(f"{name} must appear exactly once in the query")
+                positions[name] = params.index(placed)
             klass_info, select = compiler.klass_info, compiler.select
             fields = klass_info["select_fields"]
             start, end = fields[0], fields[-1] + 1

@@ -102,3 +102,20 @@ def test_each_thread_compiles_its_own_copy():
 
     assert results == [link.pk] * 4
     assert len(built) == 2 and len(set(built)) == 2
+
+
+def test_a_parameter_of_an_unsupported_type_or_used_twice_is_refused():
+    from django.contrib.sessions.models import Session
+    from django.db.models import Q
+
+    with pytest.raises(TypeError, match="not supported"):
+        CompiledQuery(IntakeLink, lambda at: IntakeLink.objects.all(), "at", fields={"at": "id"})
+
+    twice = CompiledQuery(
+        Session,
+        lambda key: Session.objects.filter(Q(session_key=key) | Q(session_data=key)),
+        "key",
+        fields={"key": "session_key"},
+    )
+    with pytest.raises(TypeError, match="exactly once"):
+        twice.first(key="abcdefgh12345")

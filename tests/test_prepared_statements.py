@@ -83,3 +83,42 @@ def test_the_wizard_lookups_are_prepared_on_the_server_after_a_few_requests(clie
     assert any(s.startswith("UPDATE") and "screening_intake" in s for s in prepared), prepared
     intake.refresh_from_db()
     assert f"{section}/1" in intake.completed_steps
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_migration_that_changes_a_returned_type_costs_one_request_then_a_new_connection(
+    practitioner,
+):
+    """A statement prepared on a connection fails once a migration (another connection)
+    changes the type of a column it returns. That request answers 503 (try again); the
+    connection is then replaced, so the next request works rather than failing until the
+    connection ages out."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's prepared statements (run with DATABASE_URL=postgresql://...)")
+    import psycopg
+
+    from tests.test_database_outage import _admin_dsn, _queue_signed_in, _served
+
+    queue, cookie = _queue_signed_in(practitioner)
+    for _ in range(6):
+        assert _served(queue, cookie)[0] == 200
+    assert any("django_session" in s for s in _prepared())
+    pid = connection.connection.info.backend_pid
+    test_db = psycopg.conninfo.make_conninfo(
+        _admin_dsn(connection), dbname=connection.settings_dict["NAME"]
+    )
+    with psycopg.connect(test_db, autocommit=True) as migration:
+        migration.execute("ALTER TABLE django_session ALTER COLUMN session_data TYPE varchar")
+        try:
+            status, headers, body = _served(queue, cookie)
+            assert status == 503, body[:500]
+            assert headers["Retry-After"] == "30"
+            assert "Please try again in a moment" in body
+
+            status, _headers, body = _served(queue, cookie)
+            assert status == 200, body[:500]
+            assert connection.connection.info.backend_pid != pid
+        finally:
+            connection.close()
+            migration.execute("ALTER TABLE django_session ALTER COLUMN session_data TYPE text")

@@ -2,6 +2,7 @@
 loads what Django's backend loads, and refuses what it refuses."""
 
 import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
@@ -73,6 +74,14 @@ def test_the_expiry_is_compared_with_the_time_of_each_read():
     assert _SESSION.first(key=key, now=expiry - datetime.timedelta(seconds=1)) is not None
     assert _SESSION.first(key=key, now=expiry) is None
     assert _SESSION.first(key=key, now=expiry + datetime.timedelta(days=1)) is None
+
+
+def test_the_time_of_a_read_counts_in_any_time_zone():
+    key = _saved({"a": 1})
+    expiry = Session.objects.get(session_key=key).expire_date.astimezone(ZoneInfo("Asia/Kolkata"))
+
+    assert _SESSION.first(key=key, now=expiry - datetime.timedelta(seconds=1)) is not None
+    assert _SESSION.first(key=key, now=expiry) is None
 
 
 def test_an_unknown_key_loads_empty():

@@ -20,6 +20,20 @@ from psycopg import pq
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    def close_if_unusable_or_obsolete(self):
+        """After a statement failed with an error that may leave the connection's state wrong,
+        start the next request on a new connection rather than check this one.
+
+        Django checks such a connection with ``is_usable`` and keeps it when it answers. A
+        connection whose prepared statements went stale (a migration changed the type of a
+        column they return: "cached plan must not change result type") answers, yet fails that
+        statement on every later request until it is closed. Integrity and data errors (a
+        duplicate, a bad value) do not count: Django does not flag them."""
+        if self.connection is not None and self.errors_occurred:
+            self.close()
+            return
+        super().close_if_unusable_or_obsolete()
+
     def is_usable(self):
         connection = self.connection
         if connection is None or connection.closed:

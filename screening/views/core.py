@@ -5,7 +5,7 @@ import sys
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.sessions.exceptions import SessionInterrupted
-from django.db import InterfaceError, OperationalError, connection
+from django.db import InterfaceError, NotSupportedError, OperationalError, connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -148,14 +148,23 @@ RETRY_AFTER_SECONDS = 30
 DATABASE_FAULTS = (OperationalError, InterfaceError)
 
 
+# PostgreSQL refuses a statement prepared on a connection once a migration has changed the type
+# of a column it returns; the connection is replaced after the request (clinic/postgresql), so
+# the next try works.
+STALE_PLAN = "cached plan must not change result type"
+
+
 def _database_fault(exception) -> bool:
-    """Is this exception, or one it was raised from, the database being unreachable?"""
+    """Is this exception, or one it was raised from, the database being unreachable (or a
+    connection that the next request replaces)?"""
     seen, pending = set(), [exception]
     while pending:
         current = pending.pop()
         if current is None or id(current) in seen:
             continue
         if isinstance(current, DATABASE_FAULTS):
+            return True
+        if isinstance(current, NotSupportedError) and STALE_PLAN in str(current):
             return True
         seen.add(id(current))
         pending += [current.__cause__, current.__context__]
