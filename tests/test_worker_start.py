@@ -2,17 +2,13 @@
 PDF renderer is warmed up, then what was loaded is set aside from the garbage collector."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.test_settings import run_manage
 
-# A worker's start, in a process of its own (freezing the collector is for the whole process).
+# A worker's start, in a process of its own (freezing the collector is for the whole process),
+# run by ``manage.py shell`` once Django is set up.
 SCRIPT = """
-import gc, json, runpy, django
-django.setup()
+import gc, json, runpy
 hooks = runpy.run_path("gunicorn.conf.py")
 
 class Log:
@@ -30,17 +26,7 @@ print(json.dumps({"before": before, "after": gc.get_freeze_count(),
 
 
 def test_a_worker_warms_up_the_renderer_then_freezes_what_it_loaded():
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    env.pop("DATABASE_URL", None)
-    env["DJANGO_SETTINGS_MODULE"] = "clinic.settings"
-    result = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_manage("shell", "-c", SCRIPT)
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     report = lines[-1]
