@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import os
 import shutil
+import threading
 
 import pytest
 from django.utils import timezone
@@ -173,6 +174,75 @@ def browser():
         yield instance
         instance.close()
         _close_idle_connections()
+
+
+@pytest.fixture(scope="session")
+def live_server(request):
+    """pytest-django's live server, with one request at a time on SQLite.
+
+    The SQLite test database lives in memory, shared by the connections of the server's request
+    threads; two requests at once (a draft the wizard autosaves while Next is pressed, a page
+    left while its draft is sent) then meet SQLite's shared-cache table lock, which fails at
+    once with "database table is locked" (a 503) instead of waiting as production's SQLite file
+    and PostgreSQL do. The PostgreSQL pass still serves requests concurrently.
+    """
+    from django.db import connection
+    from pytest_django.live_server_helper import LiveServer
+
+    addr = (
+        request.config.getvalue("liveserver")
+        or os.environ.get("DJANGO_LIVE_TEST_SERVER_ADDRESS")
+        or "localhost"
+    )
+    server = LiveServer(addr, start=False)
+    if connection.vendor == "sqlite":
+        server.thread.static_handler = _one_request_at_a_time(server.thread.static_handler)
+    server.start()
+    yield server
+    server.stop()
+
+
+def _one_request_at_a_time(handler_class):
+    """Wrap a WSGI handler class so that its requests run one after another, each holding the
+    lock until the server has sent and closed its response (a streamed CSV reads rows as it
+    is sent)."""
+    lock = threading.Lock()
+
+    def make(application):
+        inner = handler_class(application)
+
+        def app(environ, start_response):
+            lock.acquire()
+            try:
+                result = inner(environ, start_response)
+            except BaseException:
+                lock.release()
+                raise
+            return _ReleasedOnClose(result, lock.release)
+
+        return app
+
+    return make
+
+
+class _ReleasedOnClose:
+    """A WSGI response that calls ``release`` once, when the server closes it."""
+
+    def __init__(self, result, release):
+        self._result = result
+        self._release = release
+
+    def __iter__(self):
+        return iter(self._result)
+
+    def close(self) -> None:
+        release, self._release = self._release, None
+        try:
+            if hasattr(self._result, "close"):
+                self._result.close()
+        finally:
+            if release is not None:
+                release()
 
 
 def _close_idle_connections() -> None:

@@ -81,7 +81,8 @@ def test_each_thread_compiles_its_own_copy():
     built = []
 
     def build(*, link, intake):
-        built.append(threading.get_ident())
+        # The thread itself: a finished thread's ident may be handed to the next one.
+        built.append(threading.current_thread())
         return IntakeLink.objects.filter(pk=link, intake_id=intake)
 
     query = CompiledQuery(IntakeLink, build, "link", "intake")

@@ -22,6 +22,7 @@ from pypdf import PdfReader
 from screening import documents, pdf, selectors, services
 from screening.engine.rules import RULES_BY_CODE
 from screening.models import ClinicSettings, Consent, Intake, ScreeningResult
+from screening.services.retention import years_before
 from tests.conftest import make_patient
 from tests.factories import make_submitted_intake, resolve_and_clear, set_plan
 
@@ -179,7 +180,7 @@ def test_estim_on_lung_risk_region_adds_pneumothorax_and_estim_sections(practiti
 
 def test_minor_prints_guardian_and_assent_blocks(practitioner):
     today = timezone.localdate()
-    born = today.replace(year=today.year - 15) - datetime.timedelta(days=30)
+    born = years_before(today, 15) - datetime.timedelta(days=30)
     intake = clear_intake(
         practitioner,
         MINOR,

@@ -12,6 +12,7 @@ from screening import services
 from screening.audit_display import details
 from screening.models import AuditEvent, Intake
 from screening.permissions import Role
+from screening.services.retention import years_before
 from tests.conftest import make_intake, make_link, make_patient, make_user, open_as_patient
 
 pytestmark = pytest.mark.django_db
@@ -153,7 +154,7 @@ def test_edit_after_submit_refuses_a_date_that_changes_the_patients_age(front_de
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
     # Turns 18 in ten days: 17 tomorrow, 18 in a fortnight.
     birthday = tomorrow + datetime.timedelta(days=9)
-    dob = birthday.replace(year=birthday.year - 18)
+    dob = years_before(birthday, 18)
     intake = make_intake(
         patient=make_patient(date_of_birth=dob),
         appointment_at=_local_tomorrow(9),

@@ -27,6 +27,7 @@ from screening.engine.regions import ALIASES, REGIONS, TECHNIQUES
 from screening.engine.rules import Thresholds
 from screening.forms import StepForm
 from screening.models import ScreeningResult
+from screening.services.retention import years_before
 from tests.conftest import make_intake, make_patient
 from tests.factories import fill_all_steps
 
@@ -73,7 +74,7 @@ def _snapshot_result(snapshot: ScreeningResult) -> tuple:
 
 def _birth_date_for(age: int) -> datetime.date:
     appointment = timezone.localdate() + datetime.timedelta(days=1)
-    return appointment.replace(year=appointment.year - age) - datetime.timedelta(days=40)
+    return years_before(appointment, age) - datetime.timedelta(days=40)
 
 
 def service_results(case: dict, practitioner) -> tuple[tuple, tuple]:

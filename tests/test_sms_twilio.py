@@ -123,8 +123,10 @@ ERRORS = [
 
 
 @pytest.mark.parametrize(("answer", "words"), ERRORS)
-def test_twilios_errors_become_plain_words_for_the_desk(fake_twilio, answer, words):
+def test_twilios_errors_become_plain_words_for_the_desk(fake_twilio, settings, answer, words):
     fake_twilio.answers[NUMBER] = answer
+    if answer == "hang":
+        settings.SMS_TIMEOUT = 1
 
     with pytest.raises(sms.SmsError) as raised:
         sms.TwilioBackend().send(NUMBER, "Hello")
@@ -165,9 +167,10 @@ def test_a_provider_error_is_recorded_and_shown_on_the_board(
 
 
 def test_a_text_message_time_out_is_recorded(
-    client, front_desk, fake_twilio, django_capture_on_commit_callbacks
+    client, front_desk, fake_twilio, settings, django_capture_on_commit_callbacks
 ):
     fake_twilio.answers[NUMBER] = "hang"
+    settings.SMS_TIMEOUT = 1
     intake = make_draft()
     client.force_login(front_desk)
 

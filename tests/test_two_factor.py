@@ -21,8 +21,11 @@ TWO_FACTOR = reverse("accounts:two_factor")
 
 
 def current_code(device: TOTPDevice, offset: int = 0) -> str:
-    """The six digits an authenticator app shows now (offset in 30-second steps)."""
-    return f"{totp(device.bin_key, step=device.step, t0=device.t0, drift=offset):06d}"
+    """The six digits an authenticator app shows now (offset in 30-second steps), as the server
+    reckons its clock: a code accepted one step late (the step turned on its way) leaves the
+    device a drift of -1, and the server then looks for codes one step earlier."""
+    drift = device.drift + offset
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, drift=drift):06d}"
 
 
 def enrol(client: Client, user) -> tuple[TOTPDevice, list[str]]:

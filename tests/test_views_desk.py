@@ -80,8 +80,10 @@ def test_intake_new_creates_a_draft_intake_for_a_new_patient(client, front_desk,
     assert event.detail == {"patient_matched": False, "kind": "full", "from_previous": False}
 
 
-def _future(days: int) -> str:
-    return (timezone.localdate() + datetime.timedelta(days=days)).isoformat()
+def _future(days: int):
+    """A date ``days`` from today, worked out when the test runs (not when it is collected: a
+    run that passes midnight would make "tomorrow" today)."""
+    return lambda: (timezone.localdate() + datetime.timedelta(days=days)).isoformat()
 
 
 @pytest.mark.parametrize(
@@ -121,6 +123,7 @@ def test_intake_new_invalid_input_shows_a_clear_error_and_creates_nothing(
     client, front_desk, overrides, field, message
 ):
     client.force_login(front_desk)
+    overrides = {k: v() if callable(v) else v for k, v in overrides.items()}
 
     response = client.post(NEW_URL, make_intake_data(**overrides))
 

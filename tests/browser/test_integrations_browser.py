@@ -4,6 +4,7 @@ to copy), revoke it after the confirmation page; axe-core finds no violations on
 import os
 
 import pytest
+from playwright.sync_api import expect
 
 from screening.permissions import Role
 from tests.browser.axe import assert_no_violations
@@ -28,7 +29,7 @@ def test_admin_makes_and_revokes_a_token(live_server, page_factory):
     sign_in(page, live_server.url, "boss")
     page.goto(live_server.url + "/manage/integrations/")
     page.get_by_role("button", name="Make a read-only token").click()
-    assert page.locator("#error-summary").is_visible()
+    expect(page.locator("#error-summary")).to_be_visible()
     _look(page, "error")
 
     page.get_by_label("Name of the integration").fill("Practice EHR")
