@@ -93,6 +93,11 @@ class CompiledQuery:
                     raise TypeError(f"{name} must appear exactly once in the query")
                 positions[name] = params.index(placed)
             klass_info, select = compiler.klass_info, compiler.select
+            # The columns' converters (time zones, JSON, ...), worked out once rather than on
+            # every row as results_iter does.
+            converters = compiler.get_converters(
+                [column[0] for column in select[0 : compiler.col_count]]
+            )
             fields = klass_info["select_fields"]
             start, end = fields[0], fields[-1] + 1
             compiled = {
@@ -100,6 +105,7 @@ class CompiledQuery:
                 "params": params,
                 "positions": positions,
                 "compiler": compiler,
+                "converters": converters,
                 "model": klass_info["model"],
                 "slice": (start, end),
                 "init_list": [column[0].target.attname for column in select[start:end]],
@@ -125,7 +131,8 @@ class CompiledQuery:
             row = cursor.fetchone()
         if row is None:
             return None
-        row = next(compiled["compiler"].results_iter([[row]]))
+        if compiled["converters"]:
+            row = next(compiled["compiler"].apply_converters([row], compiled["converters"]))
         start, end = compiled["slice"]
         obj = compiled["model"].from_db(using, compiled["init_list"], row[start:end])
         for populator in compiled["populators"]:

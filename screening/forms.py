@@ -13,6 +13,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
+from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
 from screening import codes, messaging, sms
@@ -198,23 +199,49 @@ class RegionsWidget(forms.Widget):
         return context
 
 
+class _FixedChoices(BaseChoiceIterator):
+    """A field's choices in Django's normal form, made once: Django takes a choice iterator as
+    it is, where a list is normalised again, for the field and for its widget, each time a
+    wizard page builds its form."""
+
+    def __init__(self, pairs):
+        self._pairs = tuple(pairs)
+
+    def __iter__(self):
+        return iter(self._pairs)
+
+    def __len__(self) -> int:
+        return len(self._pairs)
+
+
+_YES_NO_CHOICES = _FixedChoices(FORM_YES_NO)
+_REGION_CHOICES = _FixedChoices((r, r) for r in (*regions.REGIONS, *regions.ALIASES))
+_spec_choices: dict[int, tuple] = {}
+
+
+def _choices_of(spec) -> _FixedChoices:
+    """A questionnaire spec's choices, kept with the spec (by identity) they were made from."""
+    cached = _spec_choices.get(id(spec))
+    if cached is None or cached[0] is not spec:
+        cached = (spec, _FixedChoices((c.value, c.label) for c in spec.choices))
+        _spec_choices[id(spec)] = cached
+    return cached[1]
+
+
 def _django_field(spec, label: str, help_text: str) -> forms.Field:
     """The one mapping from a questionnaire field kind to a Django form field."""
     kind = spec.kind
     common = {"label": label, "help_text": help_text, "required": False}
     if kind == questionnaire.YES_NO:
-        return forms.ChoiceField(choices=FORM_YES_NO, widget=forms.RadioSelect, **common)
+        return forms.ChoiceField(choices=_YES_NO_CHOICES, widget=forms.RadioSelect, **common)
     if kind == questionnaire.CHOICE:
-        choices = [(c.value, c.label) for c in spec.choices]
-        return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
+        return forms.ChoiceField(choices=_choices_of(spec), widget=forms.RadioSelect, **common)
     if kind == questionnaire.MULTI_CHOICE:
-        choices = [(c.value, c.label) for c in spec.choices]
         return forms.MultipleChoiceField(
-            choices=choices, widget=forms.CheckboxSelectMultiple, **common
+            choices=_choices_of(spec), widget=forms.CheckboxSelectMultiple, **common
         )
     if kind == questionnaire.REGIONS:
-        choices = [(r, r) for r in (*regions.REGIONS, *regions.ALIASES)]
-        return forms.MultipleChoiceField(choices=choices, widget=RegionsWidget, **common)
+        return forms.MultipleChoiceField(choices=_REGION_CHOICES, widget=RegionsWidget, **common)
     if kind in questionnaire.NUMBER_KINDS:
         mode = "numeric" if kind == questionnaire.INTEGER else "decimal"
         # "How many weeks pregnant are you?" needs no "(weeks)"; "Height" needs its "(cm)".
