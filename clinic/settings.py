@@ -115,7 +115,6 @@ MIDDLEWARE = [
     "screening.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "screening.middleware.SessionRefreshMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -259,10 +258,15 @@ PATIENT_SESSION_IDLE_MINUTES = env_int(
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
+# One language: the pages and documents are written in English. Django's translation machinery
+# then only looks every string up in an empty catalogue, on each request, so it is off (as
+# Django's settings documentation advises), and no LocaleMiddleware chooses among languages.
+# The templates still mark their text for translation: a clinic that adds a language turns
+# USE_I18N on, lists the language here and adds django.middleware.locale.LocaleMiddleware.
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English")]
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "Europe/London")
-USE_I18N = True
+USE_I18N = False
 USE_TZ = True
 LOCALE_PATHS = [BASE_DIR / "locale"]
 
