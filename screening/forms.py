@@ -220,11 +220,14 @@ _spec_choices: dict[int, tuple] = {}
 
 
 def _choices_of(spec) -> _FixedChoices:
-    """A questionnaire spec's choices, kept with the spec (by identity) they were made from."""
-    cached = _spec_choices.get(id(spec))
-    if cached is None or cached[0] is not spec:
-        cached = (spec, _FixedChoices((c.value, c.label) for c in spec.choices))
-        _spec_choices[id(spec)] = cached
+    """A questionnaire spec's choices, kept with the questionnaire's tuple of choices (by
+    identity) they were made from: a main answer's spec is made afresh for each form, its
+    tuple is the questionnaire's own, so the cache holds one entry per list of choices."""
+    source = spec.choices
+    cached = _spec_choices.get(id(source))
+    if cached is None or cached[0] is not source:
+        cached = (source, _FixedChoices((c.value, c.label) for c in source))
+        _spec_choices[id(source)] = cached
     return cached[1]
 
 
